@@ -1,0 +1,2 @@
+export * from './count.js';
+export * from './constraint.js';

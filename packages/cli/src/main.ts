@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+import { isUserError, UsageError } from './errors.js';
+
+const HELP = `effscale: compound model scaling (EfficientNet) research toolkit
+
+Commands:
+  flops        exact params, MACs, elementwise ops and activation memory of any scaled network
+  constraint   check alpha * beta^2 * gamma^2, its realized cost, solve for a coefficient or a target MACs
+  train        proxy-train a scaled network on a dataset
+  eval         top-1 / top-5 of a checkpoint
+  predict      top-k classes of images with a checkpoint
+
+Run 'effscale <command> --help' for its options.`;
+
+type Command = (argv: string[]) => Promise<void>;
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  flops: async () => (await import('./commands/flops.js')).flopsCommand,
+  constraint: async () => (await import('./commands/constraint.js')).constraintCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      console.log(HELP);
+      return 0;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new UsageError(`unknown command '${name}' (allowed: ${Object.keys(COMMANDS).join(', ')})`);
+    await (await load())(rest);
+    return 0;
+  } catch (e) {
+    if (isUserError(e)) {
+      process.stderr.write(`effscale: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`effscale: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

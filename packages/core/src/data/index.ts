@@ -1,0 +1,14 @@
+export type { ChannelStats, Dataset, Split } from './types.js';
+export { loadDataset, KNOWN_DATASETS, type LoadOptions } from './load.js';
+export { batches, batchCount, epochOrder, type Batch, type BatchOptions } from './batches.js';
+export { defaultAugment, type AugmentOptions } from './augment.js';
+export { resolveNormalization, type Normalize } from './normalize.js';
+export { resizeBilinear } from './resize.js';
+export { loadImageFile } from './image-file.js';
+export { writeClassIndices, readClassIndices, DEFAULT_FOLDER_IMAGE_SIZE } from './folder.js';
+export { parseIdx, encodeIdx, readIdx, type IdxArray } from './idx.js';
+export { parseCifar, CIFAR10_CLASSES } from './cifar.js';
+export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, EMNIST_SPLITS } from './mnist.js';
+export { computeStats } from './stats.js';
+export { stratifiedIndices, stratifiedSubset } from './subset.js';
+export { Rng, createRng, type RngSeed, type RngState } from '../util/rng.js';

@@ -1,0 +1,31 @@
+/** Per-channel mean/std in [0, 1] pixel units. */
+export interface ChannelStats {
+  mean: number[];
+  std: number[];
+}
+
+/**
+ * One split as uint8 NHWC pixels. `stats` are the TRAIN split's statistics (also attached to the test split,
+ * so standardization never peeks at test data), for 1-channel (grayscale/luminance) and 3-channel output.
+ */
+export interface Split {
+  images: Uint8Array;
+  labels: Int32Array;
+  count: number;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  stats: { 1: ChannelStats; 3: ChannelStats };
+}
+
+export interface Dataset {
+  name: string;
+  classes: string[];
+  train: Split;
+  /** Held-out split: the official test set, or the seeded validation split for folders. */
+  test: Split;
+  /** Path(s) read, for logs and run records. */
+  source: string;
+}
+
+export type RawSplit = Omit<Split, 'stats'>;

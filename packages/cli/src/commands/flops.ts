@@ -79,5 +79,5 @@ export async function flopsCommand(argv: string[]): Promise<void> {
   console.log(`MACs: ${UNITS.macs}`);
   console.log(`elementwise: ${UNITS.elementwiseOps}`);
   console.log(`activations: ${UNITS.activationElements}`);
-  console.log(`not counted: ${NOT_COUNTED.join('; ')}`);
+  console.log(`not counted:\n${NOT_COUNTED.map((n) => `  - ${n}`).join('\n')}`);
 }

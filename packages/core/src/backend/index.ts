@@ -1,0 +1,7 @@
+export { parseBackendRequest, BACKEND_REQUESTS, type BackendRequest } from './request.js';
+export {
+  initBackend, currentBackendInfo, WASM_HEAP_LIMIT_BYTES,
+  type BackendInfo, type InitBackendOptions,
+} from './init.js';
+export type { ModuleLoader } from './loader.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels/register.js';

@@ -1,0 +1,156 @@
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './loader.js';
+import { silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
+import { parseBackendRequest, type BackendRequest } from './request.js';
+import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
+
+export interface BackendInfo {
+  /** What actually runs. */
+  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  requested: BackendRequest;
+  /** tfjs-core version (+ libtensorflow version for tensorflow). */
+  version: string;
+  /** Threads the backend computes with. */
+  threads: number;
+  /** One line per candidate that was tried and failed. */
+  fallbacks: string[];
+}
+
+export interface InitBackendOptions {
+  /** Log each failed candidate and the final choice. */
+  verbose?: boolean;
+  /** Where verbose lines go (default: stderr). */
+  log?: (line: string) => void;
+  /** Loads the optional tfjs-node packages (replaceable to simulate their presence or absence). */
+  loadModule?: ModuleLoader;
+}
+
+/** The wasm heap cap: memory grows up to 4 GiB and is never returned. */
+export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 * 1024 * 1024;
+
+type Candidate = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+
+const PLAN: Record<BackendRequest, Candidate[]> = {
+  auto: ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'],
+  tensorflow: ['tfjs-node-gpu', 'tfjs-node'],
+  wasm: ['wasm'],
+  cpu: ['cpu'],
+};
+
+class CandidateFailed extends Error {}
+
+let current: BackendInfo | undefined;
+let pending: { request: BackendRequest; promise: Promise<BackendInfo> } | undefined;
+
+/** The backend chosen by the last successful initBackend, if any. */
+export function currentBackendInfo(): BackendInfo | undefined {
+  return current;
+}
+
+const TF_BACKEND_NAME: Record<BackendInfo['name'], string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+/**
+ * Chooses and initializes the TensorFlow.js backend. `auto` tries tfjs-node-gpu, tfjs-node, wasm,
+ * then cpu; `tensorflow` only the first two. Calling again with the same request returns the same info.
+ */
+export async function initBackend(request?: BackendRequest | string, opts: InitBackendOptions = {}): Promise<BackendInfo> {
+  const req = parseBackendRequest(request ?? process.env.EFFSCALE_BACKEND ?? 'auto');
+  if (current?.requested === req && tf.getBackend() === TF_BACKEND_NAME[current.name]) return current;
+  if (pending?.request === req) return pending.promise;
+  const promise = select(req, opts);
+  pending = { request: req, promise };
+  try {
+    current = await promise;
+    return current;
+  } finally {
+    if (pending?.promise === promise) pending = undefined;
+  }
+}
+
+async function select(req: BackendRequest, opts: InitBackendOptions): Promise<BackendInfo> {
+  const verbose = opts.verbose === true;
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  if (!verbose) silenceTfjsNoise();
+  const load = opts.loadModule ?? defaultModuleLoader;
+  const fallbacks: string[] = [];
+  for (const candidate of PLAN[req]) {
+    try {
+      const info = await tryCandidate(candidate, load);
+      const result: BackendInfo = { ...info, requested: req, fallbacks };
+      if (verbose) log(`backend: using ${result.name} (tfjs-core ${result.version}, ${result.threads} thread${result.threads === 1 ? '' : 's'})`);
+      return result;
+    } catch (err) {
+      if (!(err instanceof CandidateFailed)) throw err;
+      fallbacks.push(err.message);
+      if (verbose) log(`backend: ${err.message}`);
+    }
+  }
+  throw new Error(`backend '${req}' is unavailable: ${fallbacks.join('; ')}`);
+}
+
+type Chosen = Omit<BackendInfo, 'requested' | 'fallbacks'>;
+
+async function tryCandidate(candidate: Candidate, load: ModuleLoader): Promise<Chosen> {
+  switch (candidate) {
+    case 'tfjs-node-gpu':
+    case 'tfjs-node':
+      return tryTensorflow(candidate, load);
+    case 'wasm':
+      return tryWasm();
+    case 'cpu':
+      return tryCpu();
+  }
+}
+
+async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: ModuleLoader): Promise<Chosen> {
+  const pkg = `@tensorflow/${candidate}`;
+  let mod: unknown;
+  try {
+    mod = load(pkg);
+  } catch (err) {
+    throw new CandidateFailed(explainLoadFailure(candidate, err));
+  }
+  if (tf.findBackendFactory('tensorflow') == null) {
+    throw new CandidateFailed(`${candidate}: loaded but registered no 'tensorflow' backend on this @tensorflow/tfjs-core (version mismatch?)`);
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new CandidateFailed(`${candidate}: the 'tensorflow' backend failed to initialize`);
+  }
+  const binding = (tf.backend() as { binding?: { TF_Version?: unknown } }).binding;
+  const libVersion = typeof binding?.TF_Version === 'string' ? binding.TF_Version : undefined;
+  const nodeVersion = (mod as { version?: Record<string, unknown> } | undefined)?.version?.['tfjs-node'];
+  const extra = libVersion !== undefined ? `libtensorflow ${libVersion}` : typeof nodeVersion === 'string' ? `tfjs-node ${nodeVersion}` : undefined;
+  return {
+    name: candidate === 'tfjs-node-gpu' ? 'tensorflow-gpu' : 'tensorflow',
+    version: extra === undefined ? tf.version_core : `${tf.version_core} (${extra})`,
+    // libtensorflow's intra-op pool defaults to one thread per core.
+    threads: availableParallelism(),
+  };
+}
+
+async function tryWasm(): Promise<Chosen> {
+  // Before the backend initializes, so the engine sees the training kernels from the start.
+  registerWasmTrainingKernels();
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend('wasm');
+  } catch (err) {
+    throw new CandidateFailed(`wasm: failed to initialize (${String((err as Error)?.message ?? err).split('\n')[0]})`);
+  }
+  if (!ok) throw new CandidateFailed('wasm: the backend failed to initialize');
+  return { name: 'wasm', version: tf.version_core, threads: getThreadsCount() };
+}
+
+async function tryCpu(): Promise<Chosen> {
+  if (!(await tf.setBackend('cpu'))) throw new CandidateFailed('cpu: the backend failed to initialize');
+  silenceCpuBanner(tf.backend());
+  return { name: 'cpu', version: tf.version_core, threads: 1 };
+}

@@ -1,0 +1,82 @@
+import {
+  backend_util, Conv2DBackpropFilter,
+  type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { filterGradPadding, isPointwise, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
+import { asWasmBackend, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
+import { permute } from './layout.js';
+
+function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
+  const backend = asWasmBackend(args.backend);
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as Conv2DBackpropFilterAttrs;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
+    backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  requireChannelsLast(info, Conv2DBackpropFilter);
+  return isPointwise(info) ? pointwise(backend, x, dy, info) : spatial(backend, x, dy, info);
+}
+
+// dW[ci, co] = sum over rows of x[row, ci] * dy[row, co]: one matrix product with the smaller operand transposed.
+function pointwise(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const rows = info.batchSize * info.inHeight * info.inWidth;
+  const ci = info.inChannels;
+  const co = info.outChannels;
+  const filterShape = [1, 1, ci, co];
+  if (ci <= co) {
+    const xT = permute(backend, withShape(x, [rows, ci]), [1, 0]);
+    const out = runWasmKernel(backend, 'BatchMatMul', { a: withShape(xT, [1, ci, rows]), b: withShape(dy, [1, rows, co]) }, {
+      transposeA: false, transposeB: false,
+    });
+    disposeInfos(backend, xT);
+    return withShape(out, filterShape);
+  }
+  const dyT = permute(backend, withShape(dy, [rows, co]), [1, 0]);
+  const prod = runWasmKernel(backend, 'BatchMatMul', { a: withShape(dyT, [1, co, rows]), b: withShape(x, [1, rows, ci]) }, {
+    transposeA: false, transposeB: false,
+  });
+  const out = permute(backend, withShape(prod, [co, ci]), [1, 0]);
+  disposeInfos(backend, dyT, prod);
+  return withShape(out, filterShape);
+}
+
+// Correlate the input (batch and channel axes swapped) with the output gradient used as a filter
+// dilated by the stride: the result is [ci, kh', kw', co]; crop and reorder it to [kh, kw, ci, co].
+function spatial(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { pad, outH, outW } = filterGradPadding(info);
+  const xT = permute(backend, x, [3, 1, 2, 0]);
+  const dyT = permute(backend, dy, [1, 2, 0, 3]);
+  const corr = runWasmKernel(backend, 'Conv2D', { x: xT, filter: dyT }, {
+    strides: [1, 1],
+    pad: [[0, 0], [pad[0], pad[1]], [pad[2], pad[3]], [0, 0]],
+    dilations: [info.strideHeight, info.strideWidth],
+    dataFormat: 'NHWC',
+  });
+  disposeInfos(backend, xT, dyT);
+  const kh = info.filterHeight;
+  const kw = info.filterWidth;
+  const ci = info.inChannels;
+  const co = info.outChannels;
+  const out = backend.makeOutput([kh, kw, ci, co], 'float32');
+  const heap = heapF32(backend);
+  const src = f32Offset(backend, corr);
+  let o = f32Offset(backend, out);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let c = 0; c < ci; c++) {
+        const s = src + ((c * outH + i) * outW + j) * co;
+        heap.copyWithin(o, s, s + co);
+        o += co;
+      }
+    }
+  }
+  disposeInfos(backend, corr);
+  return out;
+}
+
+export const conv2DBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilter as KernelFunc,
+};

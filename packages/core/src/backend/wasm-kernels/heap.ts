@@ -1,0 +1,67 @@
+import { getKernel, type DataType, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The parts of tfjs-backend-wasm's BackendWasm (4.22) that the custom kernels use. */
+export interface WasmBackend {
+  wasm: {
+    HEAPF32: Float32Array;
+    HEAPU8: Uint8Array;
+    asm?: { memory?: WebAssembly.Memory };
+  };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } };
+  makeOutput(shape: number[], dtype: DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
+}
+
+export function asWasmBackend(backend: unknown): WasmBackend {
+  return backend as WasmBackend;
+}
+
+/** Float offset of a tensor in the wasm heap (HEAPF32 index). */
+export function f32Offset(backend: WasmBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
+}
+
+/**
+ * The current float view of the wasm heap. Any allocation may grow the memory and detach
+ * earlier views, so fetch it again after every makeOutput or kernel call.
+ */
+export function heapF32(backend: WasmBackend): Float32Array {
+  return backend.wasm.HEAPF32;
+}
+
+/** Runs a kernel registered for the wasm backend directly, without the engine's bookkeeping. */
+export function runWasmKernel(
+  backend: WasmBackend,
+  kernelName: string,
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap = {},
+): TensorInfo {
+  const kernel = getKernel(kernelName, 'wasm');
+  if (kernel === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
+  const out = kernel.kernelFunc({ inputs, attrs, backend: backend as never });
+  if (Array.isArray(out)) throw new Error(`${kernelName} returned several outputs; one was expected`);
+  return out;
+}
+
+/** The same data seen with another shape (no copy, no reference count: dispose only the original). */
+export function withShape(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+export function disposeInfos(backend: WasmBackend, ...infos: TensorInfo[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+export function zeroFill(backend: WasmBackend, t: TensorInfo): void {
+  const off = f32Offset(backend, t);
+  let n = 1;
+  for (const d of t.shape) n *= d;
+  heapF32(backend).fill(0, off, off + n);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}

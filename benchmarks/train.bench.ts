@@ -1,0 +1,571 @@
+/**
+ * pnpm bench:train [--backends cpu,wasm] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
+ *                  [--no-torch] [--python PATH] [--json]
+ *
+ * Images/s of training steps (trainOnBatch, Adam, categorical cross-entropy) and of forward passes of the effscale
+ * model, median over several steps after warm-up on fresh inputs, per tfjs backend and per configuration; and the
+ * same for the PyTorch twin (benchmarks/torch_effnet.py) built from the same resolved architecture, when
+ * /usr/bin/python3 has torch. Every (backend, config) runs in its own process: the wasm heap never shrinks, and an
+ * out-of-memory there must not spoil the other measurements. Progress goes to stderr; the table (or --json) to
+ * stdout; the last results to benchmarks/results/train-latest.json.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { resolveArchitecture, type Architecture } from '../packages/core/src/index.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS = path.join(HERE, 'results', 'train-latest.json');
+const TORCH_SCRIPT = path.join(HERE, 'torch_effnet.py');
+// The repository root has no dependency on tfjs; resolve it where @effscale/core gets it.
+const coreRequire = createRequire(path.join(HERE, '..', 'packages', 'core', 'package.json'));
+
+const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+type Backend = (typeof BACKENDS)[number];
+
+interface BenchConfig {
+  id: string;
+  resolution: number;
+  width: number;
+  depth: number;
+  batch: number;
+}
+
+const CONFIGS: readonly BenchConfig[] = [
+  { id: 'r32-w0.5-b32', resolution: 32, width: 0.5, depth: 1, batch: 32 },
+  { id: 'r64-w1-b32', resolution: 64, width: 1.0, depth: 1, batch: 32 },
+  { id: 'r128-w1-b16', resolution: 128, width: 1.0, depth: 1, batch: 16 },
+];
+const CLASSES = 10;
+const CHANNELS = 1;
+
+function architectureOf(c: BenchConfig): Architecture {
+  return resolveArchitecture({
+    selector: { kind: 'multipliers', depth: c.depth, width: c.width, resolution: c.resolution },
+    classes: CLASSES,
+    inputChannels: CHANNELS,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- options
+
+interface Options {
+  backends: Backend[];
+  resolutions: number[] | null;
+  steps: number;
+  warmup: number;
+  budgetSeconds: number;
+  torch: boolean;
+  python: string;
+  torchThreads: number;
+  json: boolean;
+  seed: number;
+}
+
+const USAGE =
+  'usage: bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] ' +
+  '[--no-torch] [--python PATH] [--torch-threads N] [--json]';
+
+function intArg(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (v === undefined || !Number.isInteger(n) || n < min) throw new Error(`${name} '${v}' must be an integer >= ${min}`);
+  return n;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    backends: [...BACKENDS],
+    resolutions: null,
+    steps: 5,
+    warmup: 2,
+    budgetSeconds: 60,
+    torch: true,
+    python: '/usr/bin/python3',
+    torchThreads: 2,
+    json: false,
+    seed: 0,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string | undefined => argv[++i];
+    if (a === '--backends') {
+      const list = (next() ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+      for (const b of list) {
+        if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`--backends: unknown backend '${b}' (allowed: ${BACKENDS.join(', ')})`);
+      }
+      if (list.length === 0) throw new Error(`--backends needs a list (allowed: ${BACKENDS.join(', ')})`);
+      o.backends = list as Backend[];
+    } else if (a === '--res') {
+      const allowed = CONFIGS.map((c) => c.resolution);
+      o.resolutions = (next() ?? '').split(',').map((s) => {
+        const r = Number(s);
+        if (!allowed.includes(r)) throw new Error(`--res: unknown resolution '${s}' (allowed: ${allowed.join(', ')})`);
+        return r;
+      });
+    } else if (a === '--steps') o.steps = intArg('--steps', next(), 1);
+    else if (a === '--warmup') o.warmup = intArg('--warmup', next(), 0);
+    else if (a === '--budget') o.budgetSeconds = intArg('--budget', next(), 1);
+    else if (a === '--torch-threads') o.torchThreads = intArg('--torch-threads', next(), 1);
+    else if (a === '--seed') o.seed = intArg('--seed', next(), 0);
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--python') o.python = next() ?? '';
+    else if (a === '--json') o.json = true;
+    else if (a === '--help' || a === '-h') {
+      process.stdout.write(USAGE + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown option '${a}'\n${USAGE}`);
+  }
+  return o;
+}
+
+const log = (msg: string): void => void process.stderr.write(msg + '\n');
+
+// ---------------------------------------------------------------------------------------------- timing
+
+interface Timing {
+  /** Median images/s over the measured steps. */
+  imagesPerSec: number;
+  stepSeconds: number[];
+  /** True when one step exceeded the time budget, so the warm-up step is the only sample. */
+  warmupOnly: boolean;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/**
+ * Runs `step` warm-up + measured times. Stops early once the measured time exceeds the budget (keeping at least one
+ * sample); if a single warm-up step already exceeds it, that step is the sample (the pure-JS cpu backend takes
+ * minutes per step at 128 px).
+ */
+async function timeSteps(
+  step: () => Promise<void>,
+  o: { steps: number; warmup: number; budgetSeconds: number; batch: number; label: string },
+): Promise<Timing> {
+  const samples: number[] = [];
+  let warmupOnly = false;
+  for (let i = 0; i < o.warmup; i++) {
+    const t0 = performance.now();
+    await step();
+    const dt = (performance.now() - t0) / 1000;
+    log(`  ${o.label} warm-up ${i + 1}/${o.warmup}: ${dt.toFixed(2)} s`);
+    if (dt > o.budgetSeconds) {
+      samples.push(dt);
+      warmupOnly = true;
+      break;
+    }
+  }
+  let spent = 0;
+  for (let i = 0; !warmupOnly && i < o.steps; i++) {
+    const t0 = performance.now();
+    await step();
+    const dt = (performance.now() - t0) / 1000;
+    samples.push(dt);
+    spent += dt;
+    log(`  ${o.label} step ${i + 1}/${o.steps}: ${dt.toFixed(3)} s (${(o.batch / dt).toFixed(1)} img/s)`);
+    if (spent > o.budgetSeconds) break;
+  }
+  return { imagesPerSec: o.batch / median(samples), stepSeconds: samples, warmupOnly };
+}
+
+// ---------------------------------------------------------------------------------------------- tfjs worker
+
+interface WorkerJob {
+  backend: Backend;
+  config: BenchConfig;
+  steps: number;
+  warmup: number;
+  budgetSeconds: number;
+  seed: number;
+}
+
+interface BackendInfo {
+  name: string;
+  version?: string;
+  threads?: number;
+  fallbacks?: unknown[];
+}
+
+interface TfjsResult {
+  backend: Backend;
+  config: string;
+  status: 'ok' | 'unavailable' | 'error';
+  message?: string;
+  backendInfo?: BackendInfo;
+  tfjsVersion?: string;
+  params?: number;
+  train?: Timing | { error: string };
+  forward?: Timing | { error: string };
+  maxRssMB?: number;
+}
+
+type TF = typeof import('@tensorflow/tfjs-core');
+
+async function importFromCore<T>(specifier: string): Promise<T> {
+  return (await import(pathToFileURL(coreRequire.resolve(specifier)).href)) as T;
+}
+
+/** Selects a backend with @effscale/core/backend's initBackend; null with a reason when it is not this backend. */
+async function selectBackend(backend: Backend): Promise<BackendInfo | string> {
+  const { initBackend } = (await import('../packages/core/src/backend/index.js')) as {
+    initBackend: (r: Backend) => Promise<BackendInfo>;
+  };
+  try {
+    const info = await initBackend(backend);
+    if (!info.name.startsWith(backend)) {
+      return `asked for '${backend}', got '${info.name}'${info.fallbacks?.length ? `: ${JSON.stringify(info.fallbacks)}` : ''}`;
+    }
+    return info;
+  } catch (err) {
+    return String((err as Error).message ?? err).split('\n')[0];
+  }
+}
+
+function errorLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
+
+async function runWorker(job: WorkerJob): Promise<TfjsResult> {
+  const { backend, config: c } = job;
+  const base: TfjsResult = { backend, config: c.id, status: 'ok' };
+  const info = await selectBackend(backend);
+  if (typeof info === 'string') return { ...base, status: 'unavailable', message: info };
+  const tf = await importFromCore<TF>('@tensorflow/tfjs-core');
+  const { buildModel } = await import('../packages/core/src/model/index.js');
+
+  const model = buildModel(architectureOf(c), { seed: job.seed });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  const shape: [number, number, number, number] = [c.batch, c.resolution, c.resolution, CHANNELS];
+  const fresh = (): { x: import('@tensorflow/tfjs-core').Tensor; y: import('@tensorflow/tfjs-core').Tensor } =>
+    tf.tidy(() => ({
+      x: tf.randomNormal(shape),
+      y: tf.oneHot(tf.randomUniform([c.batch], 0, CLASSES, 'int32') as import('@tensorflow/tfjs-core').Tensor1D, CLASSES),
+    }));
+  const timing = { steps: job.steps, warmup: job.warmup, budgetSeconds: job.budgetSeconds, batch: c.batch };
+  const result: TfjsResult = {
+    ...base,
+    backendInfo: info,
+    tfjsVersion: tf.version_core,
+    params: model.countParams(),
+  };
+
+  try {
+    result.train = await timeSteps(async () => {
+      const { x, y } = fresh();
+      try {
+        await model.trainOnBatch(x, y);
+      } finally {
+        tf.dispose([x, y]);
+      }
+    }, { ...timing, label: `${backend} ${c.id} train` });
+  } catch (err) {
+    result.train = { error: errorLine(err) };
+    log(`  ${backend} ${c.id} train failed: ${errorLine(err)}`);
+  }
+  try {
+    result.forward = await timeSteps(async () => {
+      const { x, y } = fresh();
+      try {
+        const p = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
+        await p.data();
+        p.dispose();
+      } finally {
+        tf.dispose([x, y]);
+      }
+    }, { ...timing, label: `${backend} ${c.id} forward` });
+  } catch (err) {
+    result.forward = { error: errorLine(err) };
+    log(`  ${backend} ${c.id} forward failed: ${errorLine(err)}`);
+  }
+  if ('error' in result.train! || 'error' in result.forward!) result.status = 'error';
+  result.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+  model.dispose();
+  return result;
+}
+
+/** Runs one (backend, config) measurement in a fresh node process with the same loader flags. */
+function spawnWorker(job: WorkerJob): Promise<TfjsResult> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'effscale-bench-'));
+  const out = path.join(dir, 'result.json');
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve) => {
+    // tfjs prints its "install the node backend" banner on stdout: keep the worker's stdout off ours.
+    const child = spawn(process.execPath, [...process.execArgv, script, '--worker', JSON.stringify(job), out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.on('data', (d: Buffer) => process.stderr.write(d));
+    child.on('close', (code, signal) => {
+      try {
+        resolve(JSON.parse(readFileSync(out, 'utf8')) as TfjsResult);
+      } catch {
+        resolve({
+          backend: job.backend,
+          config: job.config.id,
+          status: 'error',
+          message: `worker exited with ${signal ?? `code ${code}`} before writing a result`,
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- torch twin
+
+interface TorchLayout {
+  trainImagesPerSec: number;
+  forwardImagesPerSec: number;
+  trainStepSeconds: number[];
+  forwardSeconds: number[];
+}
+
+interface TorchResult {
+  config: string;
+  status: 'ok' | 'error';
+  message?: string;
+  torchVersion?: string;
+  threads?: number;
+  params?: number;
+  trainableParams?: number;
+  layouts?: Record<'nchw' | 'channels_last', TorchLayout>;
+}
+
+function torchVersion(python: string): string | { unavailable: string } {
+  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (r.error) return { unavailable: `${python}: ${r.error.message}` };
+  if (r.status !== 0) return { unavailable: `${python} cannot import torch: ${r.stderr.trim().split('\n').pop()}` };
+  return r.stdout.trim();
+}
+
+function runTorch(c: BenchConfig, o: Options, archFile: string): Promise<TorchResult> {
+  const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)), '--threads', String(o.torchThreads), '--seed', String(o.seed)];
+  return new Promise((resolve) => {
+    const child = spawn(o.python, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.on('close', (code) => {
+      try {
+        if (code !== 0) throw new Error(`torch_effnet.py exited with code ${code}`);
+        const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Omit<TorchResult, 'config' | 'status'>;
+        resolve({ config: c.id, status: 'ok', ...r });
+      } catch (err) {
+        resolve({ config: c.id, status: 'error', message: errorLine(err) });
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- report
+
+interface Report {
+  date: string;
+  machine: {
+    cpu: string;
+    cores: number;
+    memoryGB: number;
+    os: string;
+    node: string;
+    tfjs: string;
+    torch: string | null;
+    /** 1-minute load average before and after: other processes on the machine skew the numbers. */
+    loadAverage: [number, number];
+  };
+  options: Omit<Options, 'json' | 'python'>;
+  configs: Array<BenchConfig & { params: number }>;
+  tfjs: TfjsResult[];
+  torch: TorchResult[];
+  torchUnavailable?: string;
+  ratios: Array<{ config: string; backend: Backend; train: Record<string, number | null>; forward: Record<string, number | null> }>;
+}
+
+const isTiming = (t: TfjsResult['train']): t is Timing => t !== undefined && !('error' in t);
+
+function ratios(tfjs: TfjsResult[], torch: TorchResult[]): Report['ratios'] {
+  const out: Report['ratios'] = [];
+  for (const r of tfjs) {
+    const t = torch.find((x) => x.config === r.config && x.status === 'ok');
+    if (!t?.layouts || r.status === 'unavailable') continue;
+    const of = (mine: TfjsResult['train'], key: 'trainImagesPerSec' | 'forwardImagesPerSec'): Record<string, number | null> => {
+      const res: Record<string, number | null> = {};
+      for (const lay of ['nchw', 'channels_last'] as const) {
+        const theirs = t.layouts?.[lay]?.[key];
+        res[lay] = isTiming(mine) && theirs ? mine.imagesPerSec / theirs : null;
+      }
+      return res;
+    };
+    out.push({ config: r.config, backend: r.backend, train: of(r.train, 'trainImagesPerSec'), forward: of(r.forward, 'forwardImagesPerSec') });
+  }
+  return out;
+}
+
+const num = (x: number | null | undefined, digits = 1): string =>
+  x === null || x === undefined ? '-' : x >= 100 ? x.toFixed(0) : x.toFixed(x < 1 ? 3 : digits);
+
+/** Aligns columns: the first two and the last to the left, numbers to the right. */
+function table(rows: string[][]): string {
+  const last = rows[0].length - 1;
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === last ? c : i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function renderReport(rep: Report): string {
+  const rows: string[][] = [['config', 'engine', 'params', 'train img/s', 'fwd img/s', 'steps', 'note']];
+  const unavailable = new Map<string, string>();
+  let anyWarmupOnly = false;
+  for (const c of rep.configs) {
+    for (const r of rep.tfjs.filter((x) => x.config === c.id)) {
+      if (r.status === 'unavailable') {
+        unavailable.set(r.backend, r.message ?? '');
+        continue;
+      }
+      const cell = (t: TfjsResult['train']): string => {
+        if (!isTiming(t)) return t ? 'error' : '-';
+        anyWarmupOnly ||= t.warmupOnly;
+        return num(t.imagesPerSec) + (t.warmupOnly ? '*' : '');
+      };
+      const errors = [r.train, r.forward].filter((t) => t && 'error' in t).map((t) => (t as { error: string }).error);
+      const steps = isTiming(r.train) ? String(r.train.stepSeconds.length) : '-';
+      rows.push([c.id, `tfjs ${r.backend}`, r.params?.toLocaleString('en-US') ?? '-', cell(r.train), cell(r.forward), steps, [r.message, ...errors].filter(Boolean).join('; ')]);
+    }
+    const t = rep.torch.find((x) => x.config === c.id);
+    if (t?.status === 'ok' && t.layouts) {
+      for (const lay of ['nchw', 'channels_last'] as const) {
+        const l = t.layouts[lay];
+        if (!l) continue;
+        rows.push([c.id, `torch ${lay}`, t.params?.toLocaleString('en-US') ?? '-', num(l.trainImagesPerSec), num(l.forwardImagesPerSec), String(l.trainStepSeconds.length), '']);
+      }
+    } else if (t) rows.push([c.id, 'torch', t.params?.toLocaleString('en-US') ?? '-', '-', '-', '-', t.message ?? 'error']);
+  }
+  const parts = [table(rows)];
+  if (rep.ratios.length > 0) {
+    const rr: string[][] = [['config', 'backend', 'train/NCHW', 'train/CL', 'fwd/NCHW', 'fwd/CL']];
+    for (const r of rep.ratios) {
+      rr.push([r.config, r.backend, num(r.train.nchw, 2), num(r.train.channels_last, 2), num(r.forward.nchw, 2), num(r.forward.channels_last, 2)]);
+    }
+    parts.push('tfjs / PyTorch images/s (1.0 = as fast as PyTorch; CL = channels_last):\n' + table(rr));
+  }
+  const notes: string[] = [];
+  for (const [backend, why] of unavailable) notes.push(`tfjs ${backend} not measured: ${why}`);
+  if (rep.torchUnavailable) notes.push(`PyTorch twin not run: ${rep.torchUnavailable}`);
+  if (anyWarmupOnly) notes.push(`* one step took longer than the ${rep.options.budgetSeconds} s budget: the warm-up step is the only sample.`);
+  const m = rep.machine;
+  notes.push(
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, node ${m.node}, tfjs ${m.tfjs}, torch ${m.torch ?? '-'}, ${rep.date}, ` +
+      `load average ${m.loadAverage[0]} -> ${m.loadAverage[1]}. ` +
+      `Median over up to ${rep.options.steps} steps after ${rep.options.warmup} warm-up, fresh random inputs.`,
+  );
+  parts.push(notes.join('\n'));
+  return parts.join('\n\n');
+}
+
+function writeAtomically(file: string, text: string): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === '--worker') {
+    const job = JSON.parse(argv[1]) as WorkerJob;
+    const result = await runWorker(job).catch((err: unknown): TfjsResult => ({
+      backend: job.backend,
+      config: job.config.id,
+      status: 'error',
+      message: errorLine(err),
+    }));
+    writeFileSync(argv[2], JSON.stringify(result));
+    return 0;
+  }
+
+  const o = parseArgs(argv);
+  const loadBefore = os.loadavg()[0];
+  const configs = CONFIGS.filter((c) => o.resolutions === null || o.resolutions.includes(c.resolution));
+  const tv = o.torch ? torchVersion(o.python) : { unavailable: 'disabled with --no-torch' };
+  const torchOk = typeof tv === 'string';
+  if (!torchOk) log(`PyTorch twin skipped: ${tv.unavailable}`);
+
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'effscale-arch-'));
+  const tfjs: TfjsResult[] = [];
+  const torch: TorchResult[] = [];
+  const withParams: Report['configs'] = [];
+  let failed = false;
+  try {
+    for (const c of configs) {
+      const arch = architectureOf(c);
+      let params: number | undefined;
+      for (const backend of o.backends) {
+        log(`tfjs ${backend} ${c.id}: ${o.warmup} warm-up + up to ${o.steps} steps, batch ${c.batch}`);
+        const r = await spawnWorker({ backend, config: c, steps: o.steps, warmup: o.warmup, budgetSeconds: o.budgetSeconds, seed: o.seed });
+        if (r.status === 'unavailable') log(`  ${backend} unavailable: ${r.message}`);
+        else if (r.message) log(`  ${backend} ${c.id}: ${r.message}`);
+        tfjs.push(r);
+        params ??= r.params;
+      }
+      if (torchOk) {
+        const archFile = path.join(tmp, `${c.id}.json`);
+        writeFileSync(archFile, JSON.stringify(arch));
+        log(`torch ${c.id}: batch ${c.batch}, ${o.torchThreads} threads`);
+        const t = await runTorch(c, o, archFile);
+        torch.push(t);
+        if (t.status !== 'ok') log(`  torch ${c.id}: ${t.message}`);
+        // The twin must be the same network: equal parameter counts incl. BN statistics.
+        if (t.status === 'ok' && params !== undefined && t.params !== params) {
+          t.status = 'error';
+          t.message = `parameter count mismatch: tfjs ${params}, torch ${t.params}`;
+          log(`  ${c.id}: ${t.message}`);
+          failed = true;
+        }
+      }
+      withParams.push({ ...c, params: params ?? -1 });
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+
+  const tfjsVersion = tfjs.find((r) => r.tfjsVersion)?.tfjsVersion ?? (coreRequire('@tensorflow/tfjs-core/package.json') as { version: string }).version;
+  const cpus = os.cpus();
+  const { json: _json, python: _python, ...options } = o;
+  const rep: Report = {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: cpus.length,
+      memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      os: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      tfjs: tfjsVersion,
+      torch: torchOk ? tv : null,
+      loadAverage: [loadBefore, os.loadavg()[0]].map((x) => Math.round(x * 100) / 100) as [number, number],
+    },
+    options,
+    configs: withParams,
+    tfjs,
+    torch,
+    ...(torchOk ? {} : { torchUnavailable: tv.unavailable }),
+    ratios: ratios(tfjs, torch),
+  };
+  writeAtomically(RESULTS, JSON.stringify(rep, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), RESULTS)}`);
+  process.stdout.write((o.json ? JSON.stringify(rep, null, 2) : renderReport(rep)) + '\n');
+  return failed ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    log(`bench:train: ${errorLine(err)}`);
+    process.exit(2);
+  },
+);

@@ -116,7 +116,7 @@ async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: Mod
   try {
     mod = load(pkg);
   } catch (err) {
-    throw new CandidateFailed(explainLoadFailure(candidate, err));
+    throw new CandidateFailed(explainLoadFailure(candidate, pkg, err));
   }
   if (tf.findBackendFactory('tensorflow') == null) {
     throw new CandidateFailed(`${candidate}: loaded but registered no 'tensorflow' backend on this @tensorflow/tfjs-core (version mismatch?)`);

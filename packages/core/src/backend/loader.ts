@@ -9,10 +9,10 @@ const require = createRequire(import.meta.url);
 export const defaultModuleLoader: ModuleLoader = (name) => require(name);
 
 /** One line explaining why an optional module could not be used. */
-export function explainLoadFailure(name: string, err: unknown): string {
+export function explainLoadFailure(name: string, pkg: string, err: unknown): string {
   const e = err as { code?: string; message?: string } | undefined;
   const message = String(e?.message ?? err);
-  if (e?.code === 'MODULE_NOT_FOUND' && message.includes(`'${name}'`)) return `${name}: not installed`;
+  if (e?.code === 'MODULE_NOT_FOUND' && message.includes(`'${pkg}'`)) return `${name}: not installed`;
   if (message.includes('tfjs_binding.node')) {
     return `${name}: native addon not built (libtensorflow could not be downloaded at install time)`;
   }

@@ -103,7 +103,13 @@ async function decodeAll(list: FileList, size: number, concurrency: number): Pro
  * If `dir` holds exactly `train/` and `val/` (or `test/`) sub-folders, those are used as the splits;
  * otherwise a seeded, per-class stratified validation split is drawn (default 20%).
  */
-export async function loadFolder(opts: FolderOptions): Promise<{ classes: string[]; train: RawSplit; test: RawSplit; source: string }> {
+export async function loadFolder(opts: FolderOptions): Promise<{
+  classes: string[];
+  train: RawSplit;
+  test: RawSplit;
+  source: string;
+  files: { train: string[]; test: string[] };
+}> {
   const { dir } = opts;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Error(`Image folder ${dir} does not exist: expected one sub-folder of JPEG/PNG images per class`);
@@ -142,7 +148,7 @@ export async function loadFolder(opts: FolderOptions): Promise<{ classes: string
   const concurrency = opts.concurrency ?? 4;
   const trainSplit = await decodeAll(train, size, concurrency);
   const testSplit = await decodeAll(val, size, concurrency);
-  return { classes, train: trainSplit, test: testSplit, source: dir };
+  return { classes, train: trainSplit, test: testSplit, source: dir, files: { train: train.paths, test: val.paths } };
 }
 
 /** Write class_indices.json ({"0": "daisy", ...}) atomically: temp file in the same folder, then rename. */

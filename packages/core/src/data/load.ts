@@ -24,7 +24,7 @@ export interface LoadOptions {
   imageSize?: number;
 }
 
-type Loaded = { classes: string[]; train: RawSplit; test: RawSplit; source: string };
+type Loaded = { classes: string[]; train: RawSplit; test: RawSplit; source: string; files?: Dataset['files'] };
 
 function detectFormat(dir: string): 'idx' | 'cifar10' | 'cifar100' | 'folder' {
   if (findFile(dir, ['train-images-idx3-ubyte.gz', 'train-images-idx3-ubyte', 'train-images.idx3-ubyte'])) return 'idx';
@@ -73,7 +73,9 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
     test = stratifiedSubset(test, loaded.classes.length, opts.valLimit, rng.fork('val-limit'));
   }
   const withS = withStats(train, test);
-  return { name, classes: loaded.classes, train: withS.train, test: withS.test, source: loaded.source };
+  const ds: Dataset = { name, classes: loaded.classes, train: withS.train, test: withS.test, source: loaded.source };
+  if (loaded.files) ds.files = loaded.files;
+  return ds;
 }
 
 /** Unknown IDX sets: classes are the label values 0..max seen. */

@@ -26,6 +26,8 @@ export interface Dataset {
   test: Split;
   /** Path(s) read, for logs and run records. */
   source: string;
+  /** Image folders: the file behind each example, in split order (which images were held out). */
+  files?: { train: string[]; test: string[] };
 }
 
 export type RawSplit = Omit<Split, 'stats'>;

@@ -1,2 +1,3 @@
 export * from './count.js';
 export * from './constraint.js';
+export * from './memory.js';

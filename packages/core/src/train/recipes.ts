@@ -1,0 +1,95 @@
+/**
+ * Training recipes. `paper`: the EfficientNet paper / official TPU code. `seed`: the widely used PyTorch
+ * classification seed scripts (train.py: SGD, cosine to lrf). Every field can be overridden.
+ */
+export type OptimizerName = 'rmsprop' | 'sgd' | 'adam';
+export type ScheduleName = 'exponential' | 'cosine' | 'constant';
+
+export interface Recipe {
+  name: string;
+  optimizer: OptimizerName;
+  /** Peak learning rate for a batch of `lrBatch` images; scaled linearly with the real batch size. */
+  lr: number;
+  lrBatch: number;
+  momentum: number;
+  /** RMSProp decay (rho). */
+  rmspropDecay: number;
+  rmspropEpsilon: number;
+  /** L2 weight decay on conv and dense kernels (not BN, not biases), added to the gradients. */
+  weightDecay: number;
+  schedule: ScheduleName;
+  /** Linear warmup, in epochs; capped at `warmupMaxFraction` of the budget so short proxies still reach peak lr. */
+  warmupEpochs: number;
+  warmupMaxFraction: number;
+  /** exponential: multiply by decayRate every decayEpochs. */
+  decayRate: number;
+  decayEpochs: number;
+  /** cosine: final lr as a fraction of the peak. */
+  lrf: number;
+  labelSmoothing: number;
+  /** null: the preset's dropout (or 0.2). */
+  dropout: number | null;
+  dropConnectRate: number;
+}
+
+export const RECIPES: Readonly<Record<'paper' | 'seed', Recipe>> = Object.freeze({
+  paper: {
+    name: 'paper',
+    optimizer: 'rmsprop',
+    lr: 0.016, // 0.256 per 4096 images in the official code
+    lrBatch: 256,
+    momentum: 0.9,
+    rmspropDecay: 0.9,
+    rmspropEpsilon: 1e-3,
+    weightDecay: 1e-5,
+    schedule: 'exponential',
+    warmupEpochs: 5,
+    warmupMaxFraction: 0.1,
+    decayRate: 0.97,
+    decayEpochs: 2.4,
+    lrf: 0,
+    labelSmoothing: 0.1,
+    dropout: null,
+    dropConnectRate: 0.2,
+  },
+  seed: {
+    name: 'seed',
+    optimizer: 'sgd',
+    lr: 0.01,
+    lrBatch: 16,
+    momentum: 0.9,
+    rmspropDecay: 0.9,
+    rmspropEpsilon: 1e-3,
+    weightDecay: 1e-4,
+    schedule: 'cosine',
+    warmupEpochs: 0,
+    warmupMaxFraction: 0,
+    decayRate: 1,
+    decayEpochs: 1,
+    lrf: 0.01,
+    labelSmoothing: 0,
+    dropout: null,
+    dropConnectRate: 0.2,
+  },
+});
+
+export type RecipeName = keyof typeof RECIPES;
+export const RECIPE_NAMES = Object.keys(RECIPES) as RecipeName[];
+
+/** Learning rate at a (0-based) global step: warmup, then the schedule. Pure, so resume reproduces it exactly. */
+export function learningRateAt(r: Recipe, step: number, stepsPerEpoch: number, totalSteps: number, batchSize: number): number {
+  const peak = (r.lr * batchSize) / r.lrBatch;
+  const warmupSteps = Math.min(Math.round(r.warmupEpochs * stepsPerEpoch), Math.floor(r.warmupMaxFraction * totalSteps));
+  if (step < warmupSteps) return (peak * (step + 1)) / warmupSteps;
+  const epoch = step / stepsPerEpoch;
+  switch (r.schedule) {
+    case 'constant':
+      return peak;
+    case 'exponential':
+      return peak * r.decayRate ** Math.floor(epoch / r.decayEpochs);
+    case 'cosine': {
+      const t = Math.min(1, (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps));
+      return peak * (((1 + Math.cos(Math.PI * t)) / 2) * (1 - r.lrf) + r.lrf);
+    }
+  }
+}

@@ -44,6 +44,7 @@ describe('resizeBilinear', () => {
     [32, 32, 3, 20, 20],
     [5, 7, 3, 9, 4],
     [7, 5, 1, 3, 11],
+    [6, 6, 4, 9, 9],
   ])('matches tf.image.resizeBilinear(halfPixelCenters) for %ix%ix%i -> %ix%i', (h, w, c, oh, ow) => {
     const r = new Rng(h * 100 + w);
     const img = Uint8Array.from({ length: h * w * c }, () => r.nextInt(256));

@@ -18,7 +18,7 @@ export function resolveAugment(augment: boolean | AugmentOptions, height: number
   }
   const pad = opts.pad ?? Math.max(1, Math.round(Math.min(height, width) / 8));
   if (!Number.isInteger(pad) || pad < 0 || pad >= Math.min(height, width)) {
-    throw new Error(`augment.pad must be an integer in 0..${Math.min(height, width) - 1}, got ${opts.pad}`);
+    throw new Error(`augment.pad must be an integer in 0..${Math.min(height, width) - 1}, got ${pad}`);
   }
   const flip = opts.flip ?? true;
   if (pad === 0 && !flip) return null;

@@ -94,6 +94,21 @@ export function resampleC(
   const { i0: ri0, i1: ri1, w0: rw0, w1: rw1 } = rows;
   const { i0: ci0, i1: ci1, w0: cw0, w1: cw1 } = cols;
   const outH = ri0.length, outW = ci0.length;
+  if (c === 3) {
+    const s0 = scale[0], s1 = scale[1], s2 = scale[2], b0 = bias[0], b1 = bias[1], b2 = bias[2];
+    for (let oy = 0; oy < outH; oy++) {
+      const r0 = base + ri0[oy], r1 = base + ri1[oy], wy0 = rw0[oy], wy1 = rw1[oy];
+      for (let ox = 0; ox < outW; ox++) {
+        const c0 = ci0[ox], c1 = ci1[ox];
+        const w00 = cw0[ox] * wy0, w01 = cw1[ox] * wy0, w10 = cw0[ox] * wy1, w11 = cw1[ox] * wy1;
+        const a = r0 + c0, b = r0 + c1, d = r1 + c0, e = r1 + c1;
+        out[p++] = (src[a] * w00 + src[b] * w01 + src[d] * w10 + src[e] * w11) * s0 + b0;
+        out[p++] = (src[a + 1] * w00 + src[b + 1] * w01 + src[d + 1] * w10 + src[e + 1] * w11) * s1 + b1;
+        out[p++] = (src[a + 2] * w00 + src[b + 2] * w01 + src[d + 2] * w10 + src[e + 2] * w11) * s2 + b2;
+      }
+    }
+    return;
+  }
   for (let oy = 0; oy < outH; oy++) {
     const r0 = base + ri0[oy], r1 = base + ri1[oy], wy0 = rw0[oy], wy1 = rw1[oy];
     for (let ox = 0; ox < outW; ox++) {

@@ -37,6 +37,8 @@ export interface IdxSpec {
   labelOffset: number;
   /** Optional mapping file with the real class names (EMNIST). */
   mappingFile?: string;
+  /** Test-file prefix in the official release: 't10k' (MNIST, Fashion-MNIST) or 'test' (EMNIST); both are accepted. */
+  testKind: 't10k' | 'test';
   /** How to obtain the files, for the not-found error. */
   howToGet: string;
 }
@@ -61,7 +63,8 @@ function locate(spec: IdxSpec): { trainImages: string; trainLabels: string; test
   };
   const missing = Object.entries(found).filter(([, v]) => v === undefined);
   if (missing.length > 0) {
-    const wanted = ['train-images-idx3', 'train-labels-idx1', 't10k-images-idx3', 't10k-labels-idx1']
+    const t = spec.testKind;
+    const wanted = ['train-images-idx3', 'train-labels-idx1', `${t}-images-idx3`, `${t}-labels-idx1`]
       .map((w) => `${spec.prefix}${w}-ubyte.gz`)
       .join(', ');
     const where = existsSync(spec.dir) ? `${spec.dir} lacks some files` : `${spec.dir} does not exist`;
@@ -150,6 +153,7 @@ export function fashionMnistSpec(dir?: string): IdxSpec {
     classes: FASHION_MNIST_CLASSES,
     transpose: false,
     labelOffset: 0,
+    testKind: 't10k',
     howToGet: dir
       ? `Put the four Fashion-MNIST files in ${dir}, or omit --data-dir to use ${FASHION_MNIST_DIR}.`
       : `Install it with 'apt-get install -y dataset-fashion-mnist' (as root), or pass --data-dir <dir> holding those files.`,
@@ -170,6 +174,7 @@ export function mnistSpec(dir?: string): IdxSpec {
     classes: DIGITS,
     transpose: false,
     labelOffset: 0,
+    testKind: 't10k',
     howToGet: `Download the MNIST IDX files into ${dir}.`,
   };
 }
@@ -193,6 +198,7 @@ export function emnistSpec(name: string, dir?: string): IdxSpec {
     prefix,
     classes: EMNIST_CLASSES[split],
     transpose: true,
+    testKind: 'test',
     labelOffset: split === 'letters' ? 1 : 0,
     mappingFile: `${dir}/${prefix}mapping.txt`,
     howToGet: `Extract the EMNIST 'gzip' archive into ${dir}.`,

@@ -16,6 +16,9 @@ type Command = (argv: string[]) => Promise<void>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   flops: async () => (await import('./commands/flops.js')).flopsCommand,
   constraint: async () => (await import('./commands/constraint.js')).constraintCommand,
+  train: async () => (await import('./commands/train.js')).trainCommand,
+  eval: async () => (await import('./commands/evaluate.js')).evalCommand,
+  predict: async () => (await import('./commands/predict.js')).predictCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

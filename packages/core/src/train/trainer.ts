@@ -10,7 +10,8 @@ import { batchCount, batches, type BatchOptions } from '../data/batches.js';
 import { loadDataset, type LoadOptions } from '../data/load.js';
 import { defaultAugment } from '../data/augment.js';
 import { writeClassIndices } from '../data/folder.js';
-import type { Normalize } from '../data/normalize.js';
+import { resolveNormalization, type Normalize } from '../data/normalize.js';
+import type { ChannelStats } from '../data/types.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel } from '../model/build.js';
 import { Rng } from '../util/rng.js';
@@ -64,7 +65,7 @@ export interface RunRecord {
   seed: number;
   network: { spec: NetworkSpec; name: string; depth: number; width: number; resolution: number; inputChannels: number; classes: number };
   data: { name: string; source: string; classes: string[]; trainCount: number; testCount: number; limits: Pick<LoadOptions, 'trainLimit' | 'valLimit' | 'valFraction'>;
-    augment: boolean; normalize: Normalize };
+    augment: boolean; normalize: ChannelStats };
   recipe: Recipe;
   budget: { epochs?: number; steps?: number; totalSteps: number; stepsPerEpoch: number; batchSize: number };
 }
@@ -130,7 +131,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   opts.preflight?.(arch, opts.batchSize, backend);
 
   const augment = opts.augment ?? defaultAugment(ds.name);
-  const normalize: Normalize = opts.normalize ?? 'standardize';
+  // Resolved to concrete mean/std (train split statistics) so eval and predict apply exactly the same transform.
+  const normalize: ChannelStats = resolveNormalization(opts.normalize ?? 'standardize', channels, ds.train.stats);
   const batchOpts = { batchSize: opts.batchSize, resolution: arch.resolution, channels, normalize, seed };
   const stepsPerEpoch = batchCount(ds.train, { batchSize: opts.batchSize, dropLast: true });
   if (stepsPerEpoch < 1) {

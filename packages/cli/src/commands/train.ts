@@ -1,0 +1,175 @@
+import { totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { resolveArchitecture, type NetworkSpec } from '@effscale/core';
+import { WASM_HEAP_LIMIT_BYTES } from '@effscale/core/backend';
+import { RECIPE_NAMES, train, type Recipe, type RecipeName, type TrainEvent } from '@effscale/core/train';
+import { checkTrainingMemory } from '@effscale/flops';
+import { UsageError } from '../errors.js';
+import { parseInteger, parseNumber } from '../numbers.js';
+import { NETWORK_OPTIONS, networksFromFlags, type NetworkFlags } from '../networks.js';
+import { createProgress } from '../progress.js';
+import { DATA_OPTIONS, dataFromFlags, parseBytes } from '../data-flags.js';
+
+export const TRAIN_HELP = `effscale train: proxy-train a scaled network
+
+Network (one of; default --depth 1 --width 0.5 --resolution 32, the documented proxy):
+  --model b0 | --phi P [--alpha --beta --gamma] | --depth D --width W --resolution PX
+Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir DIR] [--train-limit N] [--val-limit N]
+         [--val-fraction 0.2] [--augment | --no-augment] [--normalize standardize|zero-one] [--channels 1|3]
+Budget:  --epochs N (default 1) | --steps N; --batch-size 32; --eval-batch-size N
+Recipe:  --recipe seed|paper (default seed); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
+         --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
+Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
+         --max-memory 4GiB --verbose --json
+Ctrl-C checkpoints at the next step; run the same command with --resume to continue.`;
+
+const RECIPE_FLAGS = {
+  optimizer: { type: 'string' }, lr: { type: 'string' }, 'lr-batch': { type: 'string' }, momentum: { type: 'string' },
+  'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'warmup-epochs': { type: 'string' }, lrf: { type: 'string' },
+  'label-smoothing': { type: 'string' },
+} as const;
+
+async function recipeOverrides(v: Partial<Record<keyof typeof RECIPE_FLAGS, string>>): Promise<Partial<Recipe>> {
+  const o: Partial<Recipe> = {};
+  if (v.optimizer !== undefined) {
+    if (!['rmsprop', 'sgd', 'adam'].includes(v.optimizer)) throw new UsageError(`--optimizer '${v.optimizer}' (allowed: rmsprop, sgd, adam)`);
+    o.optimizer = v.optimizer as Recipe['optimizer'];
+  }
+  if (v.schedule !== undefined) {
+    if (!['exponential', 'cosine', 'constant'].includes(v.schedule)) {
+      throw new UsageError(`--schedule '${v.schedule}' (allowed: exponential, cosine, constant)`);
+    }
+    o.schedule = v.schedule as Recipe['schedule'];
+  }
+  const nonNeg = async (flag: keyof typeof RECIPE_FLAGS, key: keyof Recipe, max = Infinity) => {
+    if (v[flag] === undefined) return;
+    const x = await parseNumber(flag, v[flag]!);
+    if (!(x >= 0 && x <= max)) throw new UsageError(`--${flag} ${x} must be in [0, ${max}]`);
+    (o as Record<string, number>)[key] = x;
+  };
+  await nonNeg('lr', 'lr');
+  await nonNeg('lr-batch', 'lrBatch');
+  await nonNeg('momentum', 'momentum', 1);
+  await nonNeg('weight-decay', 'weightDecay', 1);
+  await nonNeg('warmup-epochs', 'warmupEpochs');
+  await nonNeg('lrf', 'lrf', 1);
+  await nonNeg('label-smoothing', 'labelSmoothing', 1);
+  if (o.warmupEpochs !== undefined) o.warmupMaxFraction = 1;
+  if (o.lrBatch === 0) throw new UsageError('--lr-batch must be > 0');
+  return o;
+}
+
+export async function trainCommand(argv: string[]): Promise<void> {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      ...NETWORK_OPTIONS, ...DATA_OPTIONS, ...RECIPE_FLAGS,
+      epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'eval-batch-size': { type: 'string' },
+      recipe: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
+      backend: { type: 'string' }, 'max-memory': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (v.help) {
+    console.log(TRAIN_HELP);
+    return;
+  }
+  const recipe = (v.recipe ?? 'seed') as RecipeName;
+  if (!RECIPE_NAMES.includes(recipe)) throw new UsageError(`--recipe '${v.recipe}' is not a recipe (allowed: ${RECIPE_NAMES.join(', ')})`);
+  if (v.epochs !== undefined && v.steps !== undefined) throw new UsageError('give a budget in --epochs or --steps, not both');
+  const net: NetworkFlags = { ...v };
+  const named = v.model !== undefined || v.phi !== undefined || v.depth !== undefined || v.width !== undefined;
+  if (!named) Object.assign(net, { depth: '1', width: '0.5', resolution: v.resolution ?? '32' });
+  const channels = v.channels !== undefined ? await parseInteger('channels', v.channels) : undefined;
+  if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels ${channels} must be 1 or 3 for image data`);
+  const specs = await networksFromFlags({ ...net, channels: undefined, classes: undefined });
+  if (specs.length !== 1) throw new UsageError(`train takes one network; --phi/--model named ${specs.length}`);
+  const { classes: _c, inputChannels: _i, ...rest } = specs[0];
+  const spec: NetworkSpec = rest;
+  if (channels !== undefined) spec.inputChannels = channels;
+  if (v.classes !== undefined) spec.classes = await parseInteger('classes', v.classes);
+
+  const data = await dataFromFlags(v);
+  const batchSize = v['batch-size'] !== undefined ? await parseInteger('batch-size', v['batch-size']) : 32;
+  const arch0 = resolveArchitecture({ ...spec, classes: 10, inputChannels: 1 });
+  const out = v.out ?? join('runs', `${arch0.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const maxMemory = v['max-memory'] !== undefined ? parseBytes(v['max-memory']) : undefined;
+
+  const progress = createProgress();
+  const controller = new AbortController();
+  let sigints = 0;
+  const onSigint = () => {
+    sigints++;
+    if (sigints === 1) {
+      progress.log('interrupt: finishing this step and checkpointing (Ctrl-C again to quit at once)');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  const log = (line: string) => progress.log(line);
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const onEvent = (e: TrainEvent) => {
+    switch (e.type) {
+      case 'start': {
+        const r = e.run;
+        log(`effscale train: ${r.network.name} (d ${r.network.depth}, w ${r.network.width}, ${r.network.resolution} px, ${r.network.inputChannels} ch, ${r.network.classes} classes)`);
+        log(`data ${r.data.name}: ${r.data.trainCount} train / ${r.data.testCount} held-out from ${r.data.source}; augment ${r.data.augment}`);
+        log(`backend ${r.backend.name} (tfjs ${r.backend.version}, ${r.backend.threads} thread${r.backend.threads === 1 ? '' : 's'}); recipe ${r.recipe.name} (${r.recipe.optimizer}); seed ${r.seed}; out ${out}`);
+        if (v.verbose) for (const f of r.backend.fallbacks) log(`  backend fallback: ${f}`);
+        progress.start(e.totalSteps, e.resumedFrom?.step ?? 0, 'train');
+        break;
+      }
+      case 'step':
+        progress.update(e.step, { epoch: String(e.epoch + 1), loss: e.loss.toFixed(4), lr: e.lr.toExponential(2), 'img/s': e.imagesPerSec.toFixed(1) });
+        break;
+      case 'eval-start':
+        log(`epoch ${e.epoch + 1}: evaluating...`);
+        break;
+      case 'epoch': {
+        const m = e.metrics;
+        log(`epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)}, val loss ${m.valLoss.toFixed(4)}, top-1 ${pct(m.top1)}, top-5 ${pct(m.top5)}, ${m.imagesPerSec.toFixed(1)} img/s, ${m.trainSeconds.toFixed(1)} s training`);
+        break;
+      }
+      case 'interrupted':
+        progress.stop();
+        log(`interrupted at step ${e.step}; continue with the same command plus --resume --out ${out}`);
+        break;
+      case 'done':
+        progress.stop();
+        break;
+      default:
+        break;
+    }
+  };
+  try {
+    const result = await train({
+      network: spec, data, recipe, overrides: { ...(await recipeOverrides(v)), ...(v.dropout !== undefined ? { dropout: await parseNumber('dropout', v.dropout) } : {}) },
+      epochs: v.epochs !== undefined ? await parseInteger('epochs', v.epochs) : v.steps === undefined ? 1 : undefined,
+      steps: v.steps !== undefined ? await parseInteger('steps', v.steps) : undefined,
+      batchSize, evalBatchSize: v['eval-batch-size'] !== undefined ? await parseInteger('eval-batch-size', v['eval-batch-size']) : undefined,
+      seed: v.seed !== undefined ? await parseInteger('seed', v.seed, 0) : 0,
+      outDir: out, resume: v.resume === true, backend: v.backend, augment: data.augment, normalize: data.normalize,
+      preflight: (arch, bs, backend) => {
+        const limit = maxMemory ?? defaultMemoryLimit(backend.name);
+        checkTrainingMemory(arch, bs, limit, backend.name === 'wasm' && maxMemory === undefined ? ' (wasm heap cap, or half the RAM)' : '');
+      },
+      onEvent, signal: controller.signal,
+    });
+    if (result.completed && result.final) {
+      const f = result.final;
+      log(`done: top-1 ${pct(f.top1)}, top-5 ${pct(f.top5)} on ${f.count} held-out images; ${result.trainSeconds.toFixed(1)} s training at ${result.imagesPerSec.toFixed(1)} img/s; results in ${out}`);
+    }
+    if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    if (!result.completed) process.exitCode = 130;
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function defaultMemoryLimit(backend: string): number {
+  const half = Math.floor(totalmem() * 0.5);
+  return backend === 'wasm' ? Math.min(WASM_HEAP_LIMIT_BYTES, half) : half;
+}

@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 export interface AugmentOptions {
   /** Random-crop padding in source pixels (zero fill); 0 disables the crop. Default: 1/8 of the smaller side. */
   pad?: number;
@@ -14,11 +15,11 @@ export function resolveAugment(augment: boolean | AugmentOptions, height: number
   if (augment === false) return null;
   const opts = augment === true ? {} : augment;
   if (typeof opts !== 'object' || opts === null) {
-    throw new Error(`Invalid augment ${JSON.stringify(augment)}: expected true, false or {pad, flip}`);
+    throw new DataError(`Invalid augment ${JSON.stringify(augment)}: expected true, false or {pad, flip}`);
   }
   const pad = opts.pad ?? Math.max(1, Math.round(Math.min(height, width) / 8));
   if (!Number.isInteger(pad) || pad < 0 || pad >= Math.min(height, width)) {
-    throw new Error(`augment.pad must be an integer in 0..${Math.min(height, width) - 1}, got ${pad}`);
+    throw new DataError(`augment.pad must be an integer in 0..${Math.min(height, width) - 1}, got ${pad}`);
   }
   const flip = opts.flip ?? true;
   if (pad === 0 && !flip) return null;

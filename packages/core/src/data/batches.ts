@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { Rng } from '../util/rng.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import { affineFor, resolveNormalization, type Normalize } from './normalize.js';
@@ -32,7 +33,7 @@ export interface Batch {
 
 function checkInt(name: string, v: unknown, min: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-    throw new Error(`${name} must be an integer >= ${min}, got ${String(v)}`);
+    throw new DataError(`${name} must be an integer >= ${min}, got ${String(v)}`);
   }
   return v;
 }
@@ -57,11 +58,11 @@ export function* batches(split: Split, opts: BatchOptions): Generator<Batch> {
   const bs = checkInt('batchSize', opts.batchSize, 1);
   const res = checkInt('resolution', opts.resolution, 1);
   checkInt('epoch', opts.epoch, 0);
-  if (!Number.isSafeInteger(opts.seed)) throw new Error(`seed must be a safe integer, got ${String(opts.seed)}`);
-  if (opts.channels !== 1 && opts.channels !== 3) throw new Error(`channels must be 1 or 3, got ${String(opts.channels)}`);
+  if (!Number.isSafeInteger(opts.seed)) throw new DataError(`seed must be a safe integer, got ${String(opts.seed)}`);
+  if (opts.channels !== 1 && opts.channels !== 3) throw new DataError(`channels must be 1 or 3, got ${String(opts.channels)}`);
   const total = batchCount(split, opts);
   const start = checkInt('startBatch', opts.startBatch ?? 0, 0);
-  if (start > total) throw new Error(`startBatch ${start} is past the end of the epoch (${total} batches)`);
+  if (start > total) throw new DataError(`startBatch ${start} is past the end of the epoch (${total} batches)`);
 
   const { height: H, width: W, channels: C, count } = split;
   const outC = opts.channels;

@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ const LAYOUTS: Record<'cifar10' | 'cifar100', CifarLayout> = {
 export function parseCifar(buf: Uint8Array, file: string, labelBytes: number, numClasses: number): RawSplit {
   const record = labelBytes + IMAGE_BYTES;
   if (buf.length === 0 || buf.length % record !== 0) {
-    throw new Error(
+    throw new DataError(
       `${file}: size ${buf.length} bytes is not a positive multiple of the ${record}-byte CIFAR record ` +
         `(truncated, or not a ${labelBytes === 1 ? 'CIFAR-10' : 'CIFAR-100'} binary file)`,
     );
@@ -58,7 +59,7 @@ export function parseCifar(buf: Uint8Array, file: string, labelBytes: number, nu
   for (let n = 0; n < count; n++) {
     const r = n * record;
     const label = buf[r + labelBytes - 1];
-    if (label >= numClasses) throw new Error(`${file}: record ${n} has label ${label}, expected 0..${numClasses - 1}`);
+    if (label >= numClasses) throw new DataError(`${file}: record ${n} has label ${label}, expected 0..${numClasses - 1}`);
     labels[n] = label;
     const src = r + labelBytes, dst = n * IMAGE_BYTES;
     for (let p = 0; p < PIXELS; p++) {
@@ -91,7 +92,7 @@ async function readNames(path: string, numClasses: number): Promise<string[] | u
   if (!existsSync(path)) return undefined;
   const names = (await readFile(path, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s !== '');
   if (names.length !== numClasses) {
-    throw new Error(`${path}: expected ${numClasses} class names, found ${names.length}`);
+    throw new DataError(`${path}: expected ${numClasses} class names, found ${names.length}`);
   }
   return names;
 }
@@ -111,10 +112,10 @@ export async function loadCifar(
 ): Promise<{ classes: string[]; train: RawSplit; test: RawSplit; source: string }> {
   const layout = LAYOUTS[name];
   const wanted = [...layout.train, ...layout.test].join(', ');
-  if (!dir) throw new Error(`${name} needs --data-dir <dir> holding ${wanted} (extract ${layout.archive})`);
+  if (!dir) throw new DataError(`${name} needs --data-dir <dir> holding ${wanted} (extract ${layout.archive})`);
   const found = findCifarDir(name, dir);
   if (!found) {
-    throw new Error(`${name} not found in ${dir} or ${join(dir, layout.subdir)}: need ${wanted} (extract ${layout.archive})`);
+    throw new DataError(`${name} not found in ${dir} or ${join(dir, layout.subdir)}: need ${wanted} (extract ${layout.archive})`);
   }
   const [train, test, names] = await Promise.all([
     readSplit(found, layout.train, layout),

@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import sharp from 'sharp';
 
 /** Decode an image file to sRGB uint8 HWC (alpha dropped, EXIF orientation applied), optionally resized. */
@@ -9,9 +10,9 @@ export async function decodeImage(
     let img = sharp(path, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
     if (size) img = img.resize(size.width, size.height, { fit: 'fill' });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+    if (info.channels !== 3) throw new DataError(`decoded to ${info.channels} channels, expected 3`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
-    throw new Error(`Cannot decode image ${path}: ${(e as Error).message}`);
+    throw new DataError(`Cannot decode image ${path}: ${(e as Error).message}`);
   }
 }

@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,13 +19,13 @@ export async function readMaybeGzip(path: string): Promise<Buffer> {
   try {
     buf = await readFile(path);
   } catch (e) {
-    throw new Error(`Cannot read ${path}: ${(e as Error).message}`);
+    throw new DataError(`Cannot read ${path}: ${(e as Error).message}`);
   }
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
       return gunzipSync(buf);
     } catch (e) {
-      throw new Error(`${path}: corrupt or truncated gzip data (${(e as Error).message})`);
+      throw new DataError(`${path}: corrupt or truncated gzip data (${(e as Error).message})`);
     }
   }
   return buf;

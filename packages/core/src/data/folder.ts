@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -47,12 +48,12 @@ function listFiles(root: string, classes: string[], requireAll: boolean): FileLi
   classes.forEach((c, i) => {
     const d = join(root, c);
     if (!existsSync(d)) {
-      if (requireAll) throw new Error(`${d}: class folder missing`);
+      if (requireAll) throw new DataError(`${d}: class folder missing`);
       return;
     }
     const files = imagesIn(d);
     if (files.length === 0 && requireAll) {
-      throw new Error(`${d}: class folder has no ${IMAGE_EXTENSIONS.join('/')} images`);
+      throw new DataError(`${d}: class folder has no ${IMAGE_EXTENSIONS.join('/')} images`);
     }
     for (const f of files) {
       paths.push(f);
@@ -112,12 +113,12 @@ export async function loadFolder(opts: FolderOptions): Promise<{
 }> {
   const { dir } = opts;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new Error(`Image folder ${dir} does not exist: expected one sub-folder of JPEG/PNG images per class`);
+    throw new DataError(`Image folder ${dir} does not exist: expected one sub-folder of JPEG/PNG images per class`);
   }
   const valFraction = opts.valFraction ?? 0.2;
-  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`valFraction must be in [0, 1), got ${valFraction}`);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new DataError(`valFraction must be in [0, 1), got ${valFraction}`);
   const size = opts.imageSize ?? DEFAULT_FOLDER_IMAGE_SIZE;
-  if (!Number.isInteger(size) || size < 1 || size > 4096) throw new Error(`imageSize must be an integer in 1..4096, got ${size}`);
+  if (!Number.isInteger(size) || size < 1 || size > 4096) throw new DataError(`imageSize must be an integer in 1..4096, got ${size}`);
   const rng = new Rng(opts.seed ?? 0);
 
   const top = subdirs(dir);
@@ -128,13 +129,13 @@ export async function loadFolder(opts: FolderOptions): Promise<{
   if (top.length === 2 && top.includes('train') && heldOut) {
     classes = subdirs(join(dir, 'train'));
     const extra = subdirs(join(dir, heldOut)).filter((c) => !classes.includes(c));
-    if (extra.length > 0) throw new Error(`${join(dir, heldOut)}: classes ${extra.join(', ')} are not in ${join(dir, 'train')}`);
+    if (extra.length > 0) throw new DataError(`${join(dir, heldOut)}: classes ${extra.join(', ')} are not in ${join(dir, 'train')}`);
     train = listFiles(join(dir, 'train'), classes, true);
     val = listFiles(join(dir, heldOut), classes, false);
   } else {
     classes = top;
     if (classes.length < 2) {
-      throw new Error(`${dir}: found ${classes.length} class sub-folder(s); an image folder needs at least 2 (one per class)`);
+      throw new DataError(`${dir}: found ${classes.length} class sub-folder(s); an image folder needs at least 2 (one per class)`);
     }
     ({ train, val } = splitTrainVal(listFiles(dir, classes, true), classes.length, valFraction, rng));
   }
@@ -168,19 +169,19 @@ export async function readClassIndices(path: string): Promise<string[]> {
   try {
     obj = JSON.parse(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new Error(`${path}: cannot read class indices (${(e as Error).message})`);
+    throw new DataError(`${path}: cannot read class indices (${(e as Error).message})`);
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
-    throw new Error(`${path}: expected an object like {"0": "daisy", ...}`);
+    throw new DataError(`${path}: expected an object like {"0": "daisy", ...}`);
   }
   const entries = Object.entries(obj as Record<string, unknown>);
   const classes: string[] = new Array(entries.length);
   for (const [k, v] of entries) {
     const i = Number(k);
     if (!Number.isInteger(i) || i < 0 || i >= entries.length || typeof v !== 'string') {
-      throw new Error(`${path}: bad entry "${k}": ${JSON.stringify(v)} (keys must be 0..${entries.length - 1}, values class names)`);
+      throw new DataError(`${path}: bad entry "${k}": ${JSON.stringify(v)} (keys must be 0..${entries.length - 1}, values class names)`);
     }
-    if (classes[i] !== undefined) throw new Error(`${path}: index ${i} appears twice`);
+    if (classes[i] !== undefined) throw new DataError(`${path}: index ${i} appears twice`);
     classes[i] = v;
   }
   return classes;

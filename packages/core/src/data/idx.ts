@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { readMaybeGzip } from './files.js';
 
 export interface IdxArray {
@@ -11,21 +12,21 @@ export interface IdxArray {
  * image/label files this project reads.
  */
 export function parseIdx(buf: Uint8Array, file: string): IdxArray {
-  if (buf.length < 4) throw new Error(`${file}: not an IDX file (only ${buf.length} bytes)`);
+  if (buf.length < 4) throw new DataError(`${file}: not an IDX file (only ${buf.length} bytes)`);
   const magicHex = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join('');
   if (buf[0] !== 0 || buf[1] !== 0 || buf[2] !== 0x08 || buf[3] < 1 || buf[3] > 4) {
-    throw new Error(`${file}: bad IDX magic 0x${magicHex}: expected 0x000008NN (unsigned bytes, NN = 01..04 dimensions)`);
+    throw new DataError(`${file}: bad IDX magic 0x${magicHex}: expected 0x000008NN (unsigned bytes, NN = 01..04 dimensions)`);
   }
   const ndim = buf[3];
   const headerLen = 4 + 4 * ndim;
-  if (buf.length < headerLen) throw new Error(`${file}: truncated IDX header (${buf.length} bytes, need ${headerLen})`);
+  if (buf.length < headerLen) throw new DataError(`${file}: truncated IDX header (${buf.length} bytes, need ${headerLen})`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(view.getUint32(4 + 4 * i, false));
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = buf.length - headerLen;
   if (actual !== expected) {
-    throw new Error(
+    throw new DataError(
       `${file}: header says ${dims.join('x')} = ${expected} bytes of data but the file has ${actual}` +
         ` (${actual < expected ? 'truncated' : 'trailing garbage'}; re-download it)`,
     );

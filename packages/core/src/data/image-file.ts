@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { decodeImage } from './decode.js';
 import { affineFor, resolveNormalization, type Normalize } from './normalize.js';
 import { resizeBilinear } from './resize.js';
@@ -16,8 +17,8 @@ export async function loadImageFile(
   normalize: Normalize,
   stats?: Split['stats'],
 ): Promise<Float32Array> {
-  if (!Number.isInteger(resolution) || resolution < 1) throw new Error(`resolution must be a positive integer, got ${resolution}`);
-  if (channels !== 1 && channels !== 3) throw new Error(`channels must be 1 or 3, got ${String(channels)}`);
+  if (!Number.isInteger(resolution) || resolution < 1) throw new DataError(`resolution must be a positive integer, got ${resolution}`);
+  if (channels !== 1 && channels !== 3) throw new DataError(`channels must be 1 or 3, got ${String(channels)}`);
   const { scale, bias } = affineFor(resolveNormalization(normalize, channels, stats));
   const probe = await decodeImage(path);
   const img =

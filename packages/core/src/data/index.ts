@@ -12,3 +12,4 @@ export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, EMNIST_SPLITS } from './mnist
 export { computeStats } from './stats.js';
 export { stratifiedIndices, stratifiedSubset } from './subset.js';
 export { Rng, createRng, type RngSeed, type RngState } from '../util/rng.js';
+export { DataError } from './errors.js';

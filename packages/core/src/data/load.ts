@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { Rng } from '../util/rng.js';
 import { findCifarDir, loadCifar } from './cifar.js';
@@ -34,7 +35,7 @@ function detectFormat(dir: string): 'idx' | 'cifar10' | 'cifar100' | 'folder' {
 }
 
 function checkLimit(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new Error(`${name} must be a positive integer, got ${v}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`${name} must be a positive integer, got ${v}`);
 }
 
 export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
@@ -42,8 +43,8 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   checkLimit('trainLimit', opts.trainLimit);
   checkLimit('valLimit', opts.valLimit);
   const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be a safe integer, got ${seed}`);
-  if (dir !== undefined && !existsSync(dir)) throw new Error(`Data directory ${dir} does not exist`);
+  if (!Number.isSafeInteger(seed)) throw new DataError(`seed must be a safe integer, got ${seed}`);
+  if (dir !== undefined && !existsSync(dir)) throw new DataError(`Data directory ${dir} does not exist`);
 
   let loaded: Loaded;
   let limitsApplied = false;
@@ -52,7 +53,7 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   else if (name === 'emnist' || name.startsWith('emnist-')) loaded = await loadIdxDataset(emnistSpec(name, dir));
   else if (name === 'cifar10' || name === 'cifar100') loaded = await loadCifar(name, dir);
   else if (name === 'folder' || (dir !== undefined && detectFormat(dir) === 'folder')) {
-    if (!dir) throw new Error(`folder needs --data-dir <dir> with one sub-folder of JPEG/PNG images per class`);
+    if (!dir) throw new DataError(`folder needs --data-dir <dir> with one sub-folder of JPEG/PNG images per class`);
     loaded = await loadFolder({ ...opts, dir, seed });
     limitsApplied = true;
   } else if (dir !== undefined) {
@@ -63,7 +64,7 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
         : await loadCifar(format as 'cifar10' | 'cifar100', dir);
     if (format === 'idx') loaded = trimClasses(loaded);
   } else {
-    throw new Error(`Unknown dataset '${name}': expected one of ${KNOWN_DATASETS.join(', ')}, emnist-<split>, or any name with --data-dir`);
+    throw new DataError(`Unknown dataset '${name}': expected one of ${KNOWN_DATASETS.join(', ')}, emnist-<split>, or any name with --data-dir`);
   }
 
   let { train, test } = loaded;

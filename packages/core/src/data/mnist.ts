@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { findFile } from './files.js';
@@ -68,7 +69,7 @@ function locate(spec: IdxSpec): { trainImages: string; trainLabels: string; test
       .map((w) => `${spec.prefix}${w}-ubyte.gz`)
       .join(', ');
     const where = existsSync(spec.dir) ? `${spec.dir} lacks some files` : `${spec.dir} does not exist`;
-    throw new Error(`${spec.name} not found: ${where} (need ${wanted}; raw or .gz). ${spec.howToGet}`);
+    throw new DataError(`${spec.name} not found: ${where} (need ${wanted}; raw or .gz). ${spec.howToGet}`);
   }
   return found as { trainImages: string; trainLabels: string; testImages: string; testLabels: string };
 }
@@ -76,25 +77,25 @@ function locate(spec: IdxSpec): { trainImages: string; trainLabels: string; test
 async function readPair(imagesPath: string, labelsPath: string, spec: IdxSpec, numClasses: number): Promise<RawSplit> {
   const [img, lab] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   if (img.dims.length !== 3 && !(img.dims.length === 4 && (img.dims[3] === 1 || img.dims[3] === 3))) {
-    throw new Error(`${imagesPath}: expected image dims N x H x W (or N x H x W x 1|3), got ${img.dims.join('x')}`);
+    throw new DataError(`${imagesPath}: expected image dims N x H x W (or N x H x W x 1|3), got ${img.dims.join('x')}`);
   }
-  if (lab.dims.length !== 1) throw new Error(`${labelsPath}: expected 1-D labels, got dims ${lab.dims.join('x')}`);
+  if (lab.dims.length !== 1) throw new DataError(`${labelsPath}: expected 1-D labels, got dims ${lab.dims.join('x')}`);
   const [count, height, width] = img.dims;
   const channels = (img.dims[3] ?? 1) as 1 | 3;
   if (lab.dims[0] !== count) {
-    throw new Error(`${labelsPath}: ${lab.dims[0]} labels but ${imagesPath} has ${count} images`);
+    throw new DataError(`${labelsPath}: ${lab.dims[0]} labels but ${imagesPath} has ${count} images`);
   }
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const l = lab.data[i] - spec.labelOffset;
     if (l < 0 || l >= numClasses) {
-      throw new Error(`${labelsPath}: label ${lab.data[i]} at index ${i} is outside 0..${numClasses - 1 + spec.labelOffset}`);
+      throw new DataError(`${labelsPath}: label ${lab.data[i]} at index ${i} is outside 0..${numClasses - 1 + spec.labelOffset}`);
     }
     labels[i] = l;
   }
   let images = img.data;
   if (spec.transpose) {
-    if (height !== width || channels !== 1) throw new Error(`${imagesPath}: EMNIST images must be square grayscale`);
+    if (height !== width || channels !== 1) throw new DataError(`${imagesPath}: EMNIST images must be square grayscale`);
     images = transposeSquare(images, count, height);
   }
   return { images, labels, count, height, width, channels };
@@ -118,12 +119,12 @@ async function readMapping(path: string, labelOffset: number): Promise<string[]>
     if (line.trim() === '') continue;
     const parts = line.trim().split(/\s+/).map(Number);
     if (parts.length < 2 || parts.some((p) => !Number.isInteger(p) || p < 0)) {
-      throw new Error(`${path}:${lineNo + 1}: expected 'label ascii-code', got '${line}'`);
+      throw new DataError(`${path}:${lineNo + 1}: expected 'label ascii-code', got '${line}'`);
     }
     names[parts[0] - labelOffset] = parts.slice(1).map((c) => String.fromCharCode(c)).join('');
   }
   if (names.length === 0 || names.some((n) => n === undefined)) {
-    throw new Error(`${path}: class labels must be contiguous from ${labelOffset}`);
+    throw new DataError(`${path}: class labels must be contiguous from ${labelOffset}`);
   }
   return names;
 }
@@ -137,7 +138,7 @@ export async function loadIdxDataset(spec: IdxSpec): Promise<{ classes: string[]
     readPair(files.testImages, files.testLabels, spec, classes.length),
   ]);
   if (train.height !== test.height || train.width !== test.width || train.channels !== test.channels) {
-    throw new Error(
+    throw new DataError(
       `${files.testImages}: test images are ${test.height}x${test.width}x${test.channels} but train images are ` +
         `${train.height}x${train.width}x${train.channels}`,
     );
@@ -162,7 +163,7 @@ export function fashionMnistSpec(dir?: string): IdxSpec {
 
 export function mnistSpec(dir?: string): IdxSpec {
   if (!dir) {
-    throw new Error(
+    throw new DataError(
       `mnist needs --data-dir <dir> holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, ` +
         `t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz (raw or .gz; there is no Debian package for MNIST)`,
     );
@@ -183,11 +184,11 @@ export function mnistSpec(dir?: string): IdxSpec {
 export function emnistSpec(name: string, dir?: string): IdxSpec {
   const split = (name === 'emnist' ? 'balanced' : name.slice('emnist-'.length)) as EmnistSplit;
   if (!EMNIST_SPLITS.includes(split)) {
-    throw new Error(`Unknown EMNIST split '${name}': expected emnist or emnist-{${EMNIST_SPLITS.join(',')}}`);
+    throw new DataError(`Unknown EMNIST split '${name}': expected emnist or emnist-{${EMNIST_SPLITS.join(',')}}`);
   }
   const prefix = `emnist-${split}-`;
   if (!dir) {
-    throw new Error(
+    throw new DataError(
       `${name} needs --data-dir <dir> holding ${prefix}{train,test}-{images-idx3,labels-idx1}-ubyte(.gz) ` +
         `from the EMNIST 'gzip' archive`,
     );

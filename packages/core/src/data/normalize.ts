@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import type { ChannelStats, Split } from './types.js';
 
 /**
@@ -15,18 +16,18 @@ export function resolveNormalization(
 ): ChannelStats {
   if (normalize === 'zero-one') return { mean: new Array(channels).fill(0), std: new Array(channels).fill(1) };
   if (normalize === 'standardize') {
-    if (!stats) throw new Error(`normalize 'standardize' needs dataset statistics; pass explicit {mean, std} instead`);
+    if (!stats) throw new DataError(`normalize 'standardize' needs dataset statistics; pass explicit {mean, std} instead`);
     return { mean: [...stats[channels].mean], std: [...stats[channels].std] };
   }
   if (typeof normalize !== 'object' || normalize === null || !Array.isArray(normalize.mean) || !Array.isArray(normalize.std)) {
-    throw new Error(`Invalid normalize ${JSON.stringify(normalize)}: expected 'zero-one', 'standardize' or {mean, std}`);
+    throw new DataError(`Invalid normalize ${JSON.stringify(normalize)}: expected 'zero-one', 'standardize' or {mean, std}`);
   }
   const { mean, std } = normalize;
   if (mean.length !== channels || std.length !== channels) {
-    throw new Error(`normalize mean/std have ${mean.length}/${std.length} entries; the output has ${channels} channel(s)`);
+    throw new DataError(`normalize mean/std have ${mean.length}/${std.length} entries; the output has ${channels} channel(s)`);
   }
   if (!mean.every(Number.isFinite) || !std.every((s) => Number.isFinite(s) && s > 0)) {
-    throw new Error(`normalize needs finite means and positive stds, got ${JSON.stringify(normalize)}`);
+    throw new DataError(`normalize needs finite means and positive stds, got ${JSON.stringify(normalize)}`);
   }
   return { mean: [...mean], std: [...std] };
 }

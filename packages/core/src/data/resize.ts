@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 /**
  * Bilinear resampling as tf.image.resize(method='bilinear', antialias=false) does it: half-pixel centres,
  * align_corners=false, source coordinates clamped to the edge.
@@ -131,10 +132,10 @@ export function resizeBilinear(
   outW: number,
 ): Float32Array {
   if (src.length !== height * width * channels) {
-    throw new Error(`resizeBilinear: ${src.length} values do not make a ${height}x${width}x${channels} image`);
+    throw new DataError(`resizeBilinear: ${src.length} values do not make a ${height}x${width}x${channels} image`);
   }
   for (const [n, v] of [['height', height], ['width', width], ['channels', channels], ['outH', outH], ['outW', outW]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`resizeBilinear: ${n} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 1) throw new DataError(`resizeBilinear: ${n} must be a positive integer, got ${v}`);
   }
   const rows = axisTaps(height, outH, width * channels);
   const cols = axisTaps(width, outW, channels);

@@ -1,3 +1,4 @@
+import { DataError } from './errors.js';
 import { Rng } from '../util/rng.js';
 import type { RawSplit } from './types.js';
 
@@ -37,7 +38,7 @@ export function indicesByClass(labels: Int32Array, numClasses: number): number[]
  */
 export function stratifiedIndices(labels: Int32Array, numClasses: number, limit: number, rng: Rng): Int32Array {
   if (!Number.isInteger(limit) || limit < 1) {
-    throw new Error(`Subset limit must be a positive integer, got ${limit}`);
+    throw new DataError(`Subset limit must be a positive integer, got ${limit}`);
   }
   const byClass = indicesByClass(labels, numClasses);
   const quota = proportionalQuota(byClass.map((m) => m.length), limit);
@@ -65,7 +66,7 @@ export function takeIndices(split: RawSplit, indices: Int32Array): RawSplit {
 export function stratifiedSubset(split: RawSplit, numClasses: number, limit: number | undefined, rng: Rng): RawSplit {
   if (limit === undefined || limit >= split.count) {
     if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-      throw new Error(`Subset limit must be a positive integer, got ${limit}`);
+      throw new DataError(`Subset limit must be a positive integer, got ${limit}`);
     }
     return split;
   }

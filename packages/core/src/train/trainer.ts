@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { resolveArchitecture, type Architecture } from '../arch/architecture.js';
-import type { NetworkSpec } from '../arch/spec.js';
+import { scaleSpec, type NetworkSpec } from '../arch/spec.js';
 import { initBackend, type BackendInfo } from '../backend/index.js';
 import { batchCount, batches, type BatchOptions } from '../data/batches.js';
 import { loadDataset, type LoadOptions } from '../data/load.js';
@@ -114,7 +114,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new TrainConfigError(`seed '${seed}' must be a non-negative integer`);
 
   const backend = await initBackend(opts.backend);
-  const ds: Dataset = await loadDataset({ ...opts.data, seed: opts.data.seed ?? seed });
+  // Image folders are decoded once, straight to the network's resolution.
+  const imageSize = opts.data.imageSize ?? scaleSpec(opts.network).resolution;
+  const ds: Dataset = await loadDataset({ ...opts.data, imageSize, seed: opts.data.seed ?? seed });
   const channels = (opts.network.inputChannels ?? ds.train.channels) as 1 | 3;
   if (channels !== 1 && channels !== 3) throw new TrainConfigError(`input channels ${channels} must be 1 or 3 for image data`);
   const spec: NetworkSpec = {

@@ -3,8 +3,9 @@ import {
   type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { filterGradPadding, isPointwise, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
-import { asWasmBackend, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
+import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { permute } from './layout.js';
+import { simdKernels } from './simd.js';
 
 function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = asWasmBackend(args.backend);
@@ -24,6 +25,14 @@ function pointwise(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Co
   const ci = info.inChannels;
   const co = info.outChannels;
   const filterShape = [1, 1, ci, co];
+  const simd = process.env.EFFSCALE_PW === 'xnn' ? undefined : simdKernels(backend);
+  if (simd !== undefined) {
+    const out = backend.makeOutput(filterShape, 'float32');
+    const scratch = backend.makeOutput([ci, co], 'float32');
+    simd.pointwiseFilterGrad(bytePtr(backend, x), bytePtr(backend, dy), bytePtr(backend, out), bytePtr(backend, scratch), rows, ci, co);
+    disposeInfos(backend, scratch);
+    return out;
+  }
   if (ci <= co) {
     const xT = permute(backend, withShape(x, [rows, ci]), [1, 0]);
     const out = runWasmKernel(backend, 'BatchMatMul', { a: withShape(xT, [1, ci, rows]), b: withShape(dy, [1, rows, co]) }, {

@@ -3,8 +3,9 @@ import {
   type DepthwiseConv2dNativeBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { filterGradPadding, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
-import { asWasmBackend, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
+import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { permute } from './layout.js';
+import { simdKernels, type SimdKernels } from './simd.js';
 
 const NAME = DepthwiseConv2dNativeBackpropFilter;
 
@@ -17,7 +18,22 @@ function depthwiseBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
     x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true,
   );
   requireNoDilation(info, NAME);
+  const simd = simdKernels(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) return direct(backend, simd, x, dy, info);
   return viaFoldedBatch(backend, x, dy, info);
+}
+
+function direct(backend: WasmBackend, simd: SimdKernels, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const { filterHeight: kh, filterWidth: kw, inChannels: c } = info;
+  const out = backend.makeOutput([kh, kw, c, 1], 'float32');
+  const scratch = backend.makeOutput([kh, kw, c], 'float32');
+  simd.depthwiseFilterGrad(
+    bytePtr(backend, x), bytePtr(backend, dy), bytePtr(backend, out), bytePtr(backend, scratch),
+    info.batchSize, info.inHeight, info.inWidth, c, info.outHeight, info.outWidth, kh, kw,
+    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  );
+  disposeInfos(backend, scratch);
+  return out;
 }
 
 // One depthwise correlation with the batch folded into the channels: input [1, H, W, N*C*m],

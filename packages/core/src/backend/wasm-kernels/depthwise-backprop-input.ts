@@ -3,8 +3,9 @@ import {
   type DepthwiseConv2dNativeBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { inputGradPadding, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
-import { asWasmBackend, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
+import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { dilateAndPad } from './layout.js';
+import { simdKernels, type SimdKernels } from './simd.js';
 
 const NAME = DepthwiseConv2dNativeBackpropInput;
 
@@ -16,7 +17,19 @@ function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
     inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
   );
   requireNoDilation(info, NAME);
+  const simd = process.env.EFFSCALE_DW_INPUT === 'xnn' ? undefined : simdKernels(backend);
+  if (simd !== undefined && info.outChannels === info.inChannels) return direct(backend, simd, dy, filter, info);
   return viaReversedFilter(backend, dy, filter, info);
+}
+
+function direct(backend: WasmBackend, simd: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
+  simd.depthwiseInputGrad(
+    bytePtr(backend, dy), bytePtr(backend, filter), bytePtr(backend, out),
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  );
+  return out;
 }
 
 // dx = stride-1 'valid' depthwise correlation of the zero-inserted, padded output gradient with

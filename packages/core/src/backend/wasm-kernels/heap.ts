@@ -17,6 +17,11 @@ export function asWasmBackend(backend: unknown): WasmBackend {
   return backend as WasmBackend;
 }
 
+/** Byte offset of a tensor in the wasm heap. */
+export function bytePtr(backend: WasmBackend, t: TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset >>> 0;
+}
+
 /** Float offset of a tensor in the wasm heap (HEAPF32 index). */
 export function f32Offset(backend: WasmBackend, t: TensorInfo): number {
   return backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;

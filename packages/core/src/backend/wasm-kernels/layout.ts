@@ -1,5 +1,6 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { f32Offset, heapF32, sizeOf, type WasmBackend } from './heap.js';
+import { simdKernels } from './simd.js';
 
 /** Drops size-1 axes and merges axes that stay adjacent and in order, so a permutation runs at the lowest rank. */
 export function collapsePermutation(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
@@ -43,7 +44,9 @@ export function permuteInto(backend: WasmBackend, x: TensorInfo, perm: readonly 
     return;
   }
   if (rank === 2) {
-    transpose2d(heap, src, dst, c.shape[0], c.shape[1]);
+    const simd = process.env.EFFSCALE_T2D === 'js' ? undefined : simdKernels(backend);
+    if (simd !== undefined) simd.transpose2d(src * 4, dst * 4, c.shape[0], c.shape[1]);
+    else transpose2d(heap, src, dst, c.shape[0], c.shape[1]);
     return;
   }
   if (c.perm[rank - 1] === rank - 1) {

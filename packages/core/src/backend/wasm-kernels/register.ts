@@ -4,6 +4,8 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
 import { identityConfig } from './identity.js';
+import { makeTileConfig, stockTile } from './tile.js';
+import { makeReduceConfig, stockReduce } from './reduce.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
@@ -12,6 +14,9 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
   depthwiseConv2dNativeBackpropFilterConfig,
   depthwiseConv2dNativeBackpropInputConfig,
   identityConfig,
+  makeTileConfig(stockTile()),
+  makeReduceConfig('Sum', stockReduce('Sum')),
+  makeReduceConfig('Mean', stockReduce('Mean')),
 ]);
 
 let registered = false;

@@ -159,6 +159,78 @@ class EffNet(nn.Module):
         return x
 
 
+# tfjs weight name -> (attribute path in our module, how to turn the tfjs layout into PyTorch's)
+WEIGHT_MAP = {
+    ("conv2d", "kernel"): ("conv.weight", (3, 2, 0, 1)),  # [k, k, in, out] -> [out, in, k, k]
+    ("conv2d", "bias"): ("conv.bias", None),
+    ("depthwise_conv2d", "depthwise_kernel"): ("conv.weight", (2, 3, 0, 1)),  # [k, k, C, 1] -> [C, 1, k, k]
+    ("batch_norm", "gamma"): ("weight", None),
+    ("batch_norm", "beta"): ("bias", None),
+    ("batch_norm", "moving_mean"): ("running_mean", None),
+    ("batch_norm", "moving_variance"): ("running_var", None),
+    ("dense", "kernel"): ("fc.weight", (1, 0)),
+    ("dense", "bias"): ("fc.bias", None),
+}
+
+
+def check_against_tfjs(arch, dump_dir):
+    """Loads the weights the tfjs model dumped, runs its input, and compares with its predictions."""
+    import numpy as np
+
+    with open(f"{dump_dir}/dump.json") as f:
+        manifest = json.load(f)
+    data = np.fromfile(f"{dump_dir}/dump.bin", dtype="<f4")
+
+    def tensor(entry):
+        n = int(np.prod(entry["shape"]))
+        return torch.from_numpy(data[entry["offset"]:entry["offset"] + n].reshape(entry["shape"]).copy())
+
+    model = EffNet(arch)
+    ops = {layer["name"]: layer["op"] for layer in arch["layers"]}
+    loaded = set()
+    for w in manifest["weights"]:
+        key = (ops.get(w["layer"]), w["name"])
+        if key not in WEIGHT_MAP:
+            raise ValueError(f"tfjs weight '{w['layer']}/{w['name']}' has no PyTorch counterpart")
+        attr, perm = WEIGHT_MAP[key]
+        target = model.layers[w["layer"]]
+        for part in attr.split("."):
+            target = getattr(target, part)
+        value = tensor(w)
+        if perm is not None:
+            value = value.permute(*perm)
+        if tuple(value.shape) != tuple(target.shape):
+            raise ValueError(f"'{w['layer']}/{w['name']}': shape {tuple(value.shape)} vs PyTorch {tuple(target.shape)}")
+        with torch.no_grad():
+            target.copy_(value)
+        loaded.add(f"{w['layer']}.{attr}")
+    expected = {n for n, _ in model.named_parameters()} | {
+        n for n, _ in model.named_buffers() if n.endswith(("running_mean", "running_var"))
+    }
+    expected = {n[len("layers."):] for n in expected}
+    if loaded != expected:
+        raise ValueError(f"not loaded from tfjs: {sorted(expected - loaded)[:5]}")
+
+    model.eval()
+    captured = {}
+    feat = manifest["features"]
+    model.layers[feat["layer"]].register_forward_hook(lambda m, i, o: captured.update(features=o))
+    x = tensor(manifest["input"]).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW
+    with torch.inference_mode():
+        ours = torch.softmax(model(x), dim=1)
+    theirs = tensor(manifest["output"])
+    ours_f = captured["features"].permute(0, 2, 3, 1)  # NCHW -> NHWC
+    theirs_f = tensor(feat)
+    return {
+        "weightsLoaded": len(manifest["weights"]),
+        "maxAbsDiff": float((ours - theirs).abs().max()),
+        "argmaxEqual": bool(torch.equal(ours.argmax(1), theirs.argmax(1))),
+        "featureLayer": feat["layer"],
+        # relative to the largest activation, so the tolerance does not depend on the features' scale
+        "featureRelDiff": float((ours_f - theirs_f).abs().max() / theirs_f.abs().max().clamp_min(1e-12)),
+    }
+
+
 def count_params(model):
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     stats = sum(b.numel() for n, b in model.named_buffers() if n.endswith(("running_mean", "running_var")))
@@ -228,6 +300,7 @@ def main(argv):
     p.add_argument("--layouts", default="nchw,channels_last")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--params-only", action="store_true")
+    p.add_argument("--check", metavar="DIR", help="compare predictions with a tfjs weight dump (dump.json, dump.bin)")
     a = p.parse_args(argv)
     for name in ("batch", "steps", "threads"):
         if getattr(a, name) < 1:
@@ -255,6 +328,8 @@ def main(argv):
         "params": total,
         "layouts": {},
     }
+    if a.check:
+        out["check"] = check_against_tfjs(arch, a.check)
     if not a.params_only:
         for lay in layouts:
             print(f"torch {arch.get('name')} {lay}: {a.warmup} warm-up + {a.steps} steps, batch {a.batch}", file=sys.stderr)

@@ -10,7 +10,7 @@
  * stdout; the last results to benchmarks/results/train-latest.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -183,6 +183,17 @@ interface WorkerJob {
   warmup: number;
   budgetSeconds: number;
   seed: number;
+  /** When set, write the trained weights, a fixed input and the model's predictions there for the twin to check. */
+  dumpDir?: string;
+}
+
+/** Layout of a weight dump: float32 little-endian tensors concatenated in dump.bin, described here. */
+interface DumpManifest {
+  input: { shape: number[]; offset: number };
+  output: { shape: number[]; offset: number };
+  /** Output of the last layer before pooling (NHWC): far more sensitive to a wiring or padding difference. */
+  features: { layer: string; shape: number[]; offset: number };
+  weights: Array<{ layer: string; name: string; shape: number[]; offset: number }>;
 }
 
 interface BackendInfo {
@@ -284,9 +295,55 @@ async function runWorker(job: WorkerJob): Promise<TfjsResult> {
     log(`  ${backend} ${c.id} forward failed: ${errorLine(err)}`);
   }
   if ('error' in result.train! || 'error' in result.forward!) result.status = 'error';
+  if (job.dumpDir !== undefined) {
+    try {
+      await dumpForTwin(tf, model, shape, job.seed, job.dumpDir);
+    } catch (err) {
+      log(`  ${backend} ${c.id}: weight dump failed: ${errorLine(err)}`);
+    }
+  }
   result.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   model.dispose();
   return result;
+}
+
+/** Weights after training (so BN moving statistics are not trivial), a seeded input of 2 samples and the predictions. */
+async function dumpForTwin(tf: TF, model: import('@tensorflow/tfjs-layers').LayersModel, shape: number[], seed: number, dir: string): Promise<void> {
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const push = (data: Float32Array): number => {
+    chunks.push(data);
+    offset += data.length;
+    return offset - data.length;
+  };
+  const inputShape = [2, ...shape.slice(1)];
+  const x = tf.randomNormal(inputShape, 0, 1, 'float32', seed + 1);
+  const y = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
+  const featureLayer = model.getLayer('top_activation');
+  const { model: subModel } = await importFromCore<typeof import('@tensorflow/tfjs-layers')>('@tensorflow/tfjs-layers');
+  const f = subModel({ inputs: model.inputs, outputs: featureLayer.output as import('@tensorflow/tfjs-layers').SymbolicTensor }).predict(x) as import('@tensorflow/tfjs-core').Tensor;
+  const manifest: DumpManifest = {
+    input: { shape: inputShape, offset: push(x.dataSync() as Float32Array) },
+    output: { shape: y.shape, offset: push(y.dataSync() as Float32Array) },
+    features: { layer: featureLayer.name, shape: f.shape, offset: push(f.dataSync() as Float32Array) },
+    weights: [],
+  };
+  tf.dispose([x, y, f]);
+  for (const layer of model.layers) {
+    for (const w of layer.weights) {
+      const data = w.read().dataSync() as Float32Array;
+      // originalName is '<layer>/<weight>', e.g. block2a_expand_bn/moving_mean.
+      manifest.weights.push({ layer: layer.name, name: w.originalName.split('/').pop() ?? '', shape: w.shape.map(Number), offset: push(data) });
+    }
+  }
+  const bin = new Float32Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    bin.set(c, at);
+    at += c.length;
+  }
+  writeFileSync(path.join(dir, 'dump.bin'), new Uint8Array(bin.buffer));
+  writeFileSync(path.join(dir, 'dump.json'), JSON.stringify(manifest));
 }
 
 /** Runs one (backend, config) measurement in a fresh node process with the same loader flags. */
@@ -335,7 +392,17 @@ interface TorchResult {
   params?: number;
   trainableParams?: number;
   layouts?: Record<'nchw' | 'channels_last', TorchLayout>;
+  /** The twin run with the tfjs model's trained weights on the same input. */
+  check?: { weightsLoaded: number; maxAbsDiff: number; argmaxEqual: boolean; featureLayer: string; featureRelDiff: number };
 }
+
+/**
+ * The twin loaded with tfjs' weights must agree to float32 rounding (measured ~3e-7 relative). Softmax outputs
+ * alone are too forgiving; the pre-pooling features expose e.g. symmetric instead of TF 'same' padding (2e-2)
+ * or a BN epsilon of 1e-5 (1e-3).
+ */
+const MAX_PREDICTION_DIFF = 1e-4;
+const MAX_FEATURE_REL_DIFF = 1e-4;
 
 function torchVersion(python: string): string | { unavailable: string } {
   const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
@@ -344,8 +411,9 @@ function torchVersion(python: string): string | { unavailable: string } {
   return r.stdout.trim();
 }
 
-function runTorch(c: BenchConfig, o: Options, archFile: string): Promise<TorchResult> {
+function runTorch(c: BenchConfig, o: Options, archFile: string, checkDir: string | null): Promise<TorchResult> {
   const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)), '--threads', String(o.torchThreads), '--seed', String(o.seed)];
+  if (checkDir !== null) args.push('--check', checkDir);
   return new Promise((resolve) => {
     const child = spawn(o.python, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
@@ -441,7 +509,8 @@ function renderReport(rep: Report): string {
       for (const lay of ['nchw', 'channels_last'] as const) {
         const l = t.layouts[lay];
         if (!l) continue;
-        rows.push([c.id, `torch ${lay}`, t.params?.toLocaleString('en-US') ?? '-', num(l.trainImagesPerSec), num(l.forwardImagesPerSec), String(l.trainStepSeconds.length), '']);
+        const same = t.check && lay === 'nchw' ? `same outputs as tfjs with its weights (softmax ${t.check.maxAbsDiff.toExponential(0)}, features ${t.check.featureRelDiff.toExponential(0)} rel.)` : '';
+        rows.push([c.id, `torch ${lay}`, t.params?.toLocaleString('en-US') ?? '-', num(l.trainImagesPerSec), num(l.forwardImagesPerSec), String(l.trainStepSeconds.length), same]);
       }
     } else if (t) rows.push([c.id, 'torch', t.params?.toLocaleString('en-US') ?? '-', '-', '-', '-', t.message ?? 'error']);
   }
@@ -505,9 +574,13 @@ async function main(argv: string[]): Promise<number> {
     for (const c of configs) {
       const arch = architectureOf(c);
       let params: number | undefined;
+      const dumpDir = mkdtempSync(path.join(tmp, `${c.id}-`));
+      let dumped = false;
       for (const backend of o.backends) {
         log(`tfjs ${backend} ${c.id}: ${o.warmup} warm-up + up to ${o.steps} steps, batch ${c.batch}`);
-        const r = await spawnWorker({ backend, config: c, steps: o.steps, warmup: o.warmup, budgetSeconds: o.budgetSeconds, seed: o.seed });
+        const job: WorkerJob = { backend, config: c, steps: o.steps, warmup: o.warmup, budgetSeconds: o.budgetSeconds, seed: o.seed };
+        const r = await spawnWorker(torchOk && !dumped ? { ...job, dumpDir } : job);
+        dumped ||= existsSync(path.join(dumpDir, 'dump.json'));
         if (r.status === 'unavailable') log(`  ${backend} unavailable: ${r.message}`);
         else if (r.message) log(`  ${backend} ${c.id}: ${r.message}`);
         tfjs.push(r);
@@ -517,9 +590,18 @@ async function main(argv: string[]): Promise<number> {
         const archFile = path.join(tmp, `${c.id}.json`);
         writeFileSync(archFile, JSON.stringify(arch));
         log(`torch ${c.id}: batch ${c.batch}, ${o.torchThreads} threads`);
-        const t = await runTorch(c, o, archFile);
+        const t = await runTorch(c, o, archFile, dumped ? dumpDir : null);
         torch.push(t);
         if (t.status !== 'ok') log(`  torch ${c.id}: ${t.message}`);
+        if (t.check) {
+          const k = t.check;
+          log(`  ${c.id}: twin with tfjs weights: max |softmax diff| ${k.maxAbsDiff.toExponential(2)}, ${k.featureLayer} relative diff ${k.featureRelDiff.toExponential(2)}`);
+          if (!(k.maxAbsDiff <= MAX_PREDICTION_DIFF) || !(k.featureRelDiff <= MAX_FEATURE_REL_DIFF) || !k.argmaxEqual) {
+            t.status = 'error';
+            t.message = `twin differs from tfjs with the same weights: softmax ${k.maxAbsDiff.toExponential(2)} (max ${MAX_PREDICTION_DIFF}), ${k.featureLayer} ${k.featureRelDiff.toExponential(2)} (max ${MAX_FEATURE_REL_DIFF})`;
+            failed = true;
+          }
+        }
         // The twin must be the same network: equal parameter counts incl. BN statistics.
         if (t.status === 'ok' && params !== undefined && t.params !== params) {
           t.status = 'error';

@@ -207,3 +207,151 @@ export function pointwiseFilterGrad(x: usize, dy: usize, df: usize, scratch: usi
     addInto(df, scratch, ci * co);
   }
 }
+
+// Broadcast binary op: out[o, m, i] = full[o, m, i] (op) small[o, i]; `swap` computes
+// small (op) full instead. op: 0 multiply, 1 add, 2 subtract, 3 divide.
+export function broadcastBinary(full: usize, small: usize, out: usize, outer: i32, mid: i32, inner: i32, op: i32, swap: i32): void {
+  const code = op * 2 + (swap != 0 ? 1 : 0);
+  switch (code) {
+    case 0: case 1: broadcastLoop(full, small, out, outer, mid, inner, 0); break;
+    case 2: case 3: broadcastLoop(full, small, out, outer, mid, inner, 1); break;
+    case 4: broadcastLoop(full, small, out, outer, mid, inner, 2); break;
+    case 5: broadcastLoop(full, small, out, outer, mid, inner, 3); break;
+    case 6: broadcastLoop(full, small, out, outer, mid, inner, 4); break;
+    case 7: broadcastLoop(full, small, out, outer, mid, inner, 5); break;
+  }
+}
+
+// kind: 0 f*s, 1 f+s, 2 f-s, 3 s-f, 4 f/s, 5 s/f
+@inline function vop(kind: i32, f: v128, s: v128): v128 {
+  if (kind == 0) return f32x4.mul(f, s);
+  if (kind == 1) return f32x4.add(f, s);
+  if (kind == 2) return f32x4.sub(f, s);
+  if (kind == 3) return f32x4.sub(s, f);
+  if (kind == 4) return f32x4.div(f, s);
+  return f32x4.div(s, f);
+}
+
+@inline function sop(kind: i32, f: f32, s: f32): f32 {
+  if (kind == 0) return f * s;
+  if (kind == 1) return f + s;
+  if (kind == 2) return f - s;
+  if (kind == 3) return s - f;
+  if (kind == 4) return f / s;
+  return s / f;
+}
+
+@inline function broadcastLoop(full: usize, small: usize, out: usize, outer: i32, mid: i32, inner: i32, kind: i32): void {
+  const row = <usize>inner << 2;
+  const inner4 = inner & ~3;
+  let f = full;
+  let o = out;
+  if (inner == 1) {
+    // One small value per (outer) row: splat it across the mid axis.
+    const mid4 = mid & ~3;
+    for (let a = 0; a < outer; a++) {
+      const s = load<f32>(small + (<usize>a << 2));
+      const sv = f32x4.splat(s);
+      let m = 0;
+      for (; m < mid4; m += 4) {
+        v128.store(o, vop(kind, v128.load(f), sv));
+        f += 16;
+        o += 16;
+      }
+      for (; m < mid; m++) {
+        store<f32>(o, sop(kind, load<f32>(f), s));
+        f += 4;
+        o += 4;
+      }
+    }
+    return;
+  }
+  for (let a = 0; a < outer; a++) {
+    const s0 = small + <usize>a * row;
+    for (let m = 0; m < mid; m++) {
+      let i = 0;
+      for (; i < inner4; i += 4) {
+        const off = <usize>i << 2;
+        v128.store(o + off, vop(kind, v128.load(f + off), v128.load(s0 + off)));
+      }
+      for (; i < inner; i++) {
+        const off = <usize>i << 2;
+        store<f32>(o + off, sop(kind, load<f32>(f + off), load<f32>(s0 + off)));
+      }
+      f += row;
+      o += row;
+    }
+  }
+}
+
+// Patches of x [n, h, w, c] for a kh x kw convolution: cols[(b*oh + i)*ow + j, (u*kw + v)*c + k]
+// = x[b, i*sh + u - pt, j*sw + v - pl, k], zero outside the input.
+export function im2col(
+  x: usize, cols: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const cb = <usize>c << 2;
+  let o = cols;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let u = 0; u < kh; u++) {
+          const ih = i * sh + u - pt;
+          for (let v = 0; v < kw; v++) {
+            const iw = j * sw + v - pl;
+            if (ih < 0 || ih >= h || iw < 0 || iw >= w) memory.fill(o, 0, cb);
+            else memory.copy(o, x + <usize>((b * h + ih) * w + iw) * cb, cb);
+            o += cb;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: dx[b, i*sh + u - pt, j*sw + v - pl, k] += cols[(b*oh + i)*ow + j, (u*kw + v)*c + k].
+export function col2im(
+  cols: usize, dx: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, kh: i32, kw: i32,
+  sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const cb = <usize>c << 2;
+  memory.fill(dx, 0, <usize>(n * h * w) * cb);
+  let s = cols;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let u = 0; u < kh; u++) {
+          const ih = i * sh + u - pt;
+          for (let v = 0; v < kw; v++) {
+            const iw = j * sw + v - pl;
+            if (ih >= 0 && ih < h && iw >= 0 && iw < w) addInto(dx + <usize>((b * h + ih) * w + iw) * cb, s, c);
+            s += cb;
+          }
+        }
+      }
+    }
+  }
+}
+
+// Batchnorm inference transform per channel (last axis): y = (x - mean[k]) * a[k] + offset[k]
+// with a[k] = scale[k] / sqrt(variance[k] + eps) precomputed by the caller in `a`.
+export function batchNormApply(x: usize, mean: usize, a: usize, offset: usize, y: usize, rows: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  let xs = x;
+  let ys = y;
+  for (let r = 0; r < rows; r++) {
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const off = <usize>k << 2;
+      const d = f32x4.sub(v128.load(xs + off), v128.load(mean + off));
+      v128.store(ys + off, f32x4.add(f32x4.mul(d, v128.load(a + off)), v128.load(offset + off)));
+    }
+    for (; k < c; k++) {
+      const off = <usize>k << 2;
+      store<f32>(ys + off, (load<f32>(xs + off) - load<f32>(mean + off)) * load<f32>(a + off) + load<f32>(offset + off));
+    }
+    xs += row;
+    ys += row;
+  }
+}

@@ -4,4 +4,4 @@ export {
   type BackendInfo, type InitBackendOptions,
 } from './init.js';
 export type { ModuleLoader } from './loader.js';
-export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-kernels/register.js';
+export { registerWasmTrainingKernels } from './wasm-kernels/register.js';

@@ -1,4 +1,5 @@
 import { backend_util } from '@tensorflow/tfjs-core';
+import type { PatchGeometry } from './simd.js';
 
 export type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -54,4 +55,19 @@ export function filterGradPadding(info: Conv2DInfo): { pad: [number, number, num
     outH: info.inHeight + top + bottom - spanH + 1,
     outW: info.inWidth + left + right - spanW + 1,
   };
+}
+
+/** Convolutions whose patch (kh * kw * inChannels, e.g. a stem on 1- or 3-channel images) is this small use im2col. */
+export const SMALL_PATCH = 32;
+
+export function hasSmallPatch(info: Conv2DInfo): boolean {
+  return info.filterHeight * info.filterWidth * info.inChannels <= SMALL_PATCH;
+}
+
+/** The geometry arguments of the im2col / col2im / depthwise SIMD kernels, in their order. */
+export function patchGeometry(info: Conv2DInfo): PatchGeometry {
+  return [
+    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
+    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+  ];
 }

@@ -2,10 +2,10 @@ import {
   backend_util, Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { filterGradPadding, isPointwise, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
+import { filterGradPadding, hasSmallPatch, isPointwise, patchGeometry, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { permute } from './layout.js';
-import { simdKernels } from './simd.js';
+import { simdKernels, type SimdKernels } from './simd.js';
 
 function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = asWasmBackend(args.backend);
@@ -16,7 +16,24 @@ function conv2DBackpropFilter(args: Parameters<KernelFunc>[0]): TensorInfo {
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireChannelsLast(info, Conv2DBackpropFilter);
-  return isPointwise(info) ? pointwise(backend, x, dy, info) : spatial(backend, x, dy, info);
+  if (isPointwise(info)) return pointwise(backend, x, dy, info);
+  const simd = simdKernels(backend);
+  if (simd !== undefined && hasSmallPatch(info)) return viaPatches(backend, simd, x, dy, info);
+  return spatial(backend, x, dy, info);
+}
+
+// dW [kh*kw*ci, co] = patches(x)^T dy: the pointwise case on the im2col matrix.
+function viaPatches(backend: WasmBackend, simd: SimdKernels, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const co = info.outChannels;
+  const cols = backend.makeOutput([rows, taps], 'float32');
+  simd.im2col(bytePtr(backend, x), bytePtr(backend, cols), ...patchGeometry(info));
+  const out = backend.makeOutput([info.filterHeight, info.filterWidth, info.inChannels, co], 'float32');
+  const scratch = backend.makeOutput([taps, co], 'float32');
+  simd.pointwiseFilterGrad(bytePtr(backend, cols), bytePtr(backend, dy), bytePtr(backend, out), bytePtr(backend, scratch), rows, taps, co);
+  disposeInfos(backend, cols, scratch);
+  return out;
 }
 
 // dW[ci, co] = sum over rows of x[row, ci] * dy[row, co]: one matrix product with the smaller operand transposed.

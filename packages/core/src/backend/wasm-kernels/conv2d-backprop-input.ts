@@ -2,9 +2,10 @@ import {
   backend_util, Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { inputGradPadding, isPointwise, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
-import { asWasmBackend, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
+import { hasSmallPatch, inputGradPadding, isPointwise, patchGeometry, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
+import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { dilateAndPad, permute } from './layout.js';
+import { simdKernels, type SimdKernels } from './simd.js';
 
 function conv2DBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
   const backend = asWasmBackend(args.backend);
@@ -15,7 +16,25 @@ function conv2DBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   requireChannelsLast(info, Conv2DBackpropInput);
-  return isPointwise(info) ? pointwise(backend, dy, filter, info) : spatial(backend, dy, filter, info);
+  if (isPointwise(info)) return pointwise(backend, dy, filter, info);
+  const simd = simdKernels(backend);
+  if (simd !== undefined && hasSmallPatch(info)) return viaPatches(backend, simd, dy, filter, info);
+  return spatial(backend, dy, filter, info);
+}
+
+// dx = col2im(dy W^T) with W as [kh*kw*ci, co]: the adjoint of im2col.
+function viaPatches(backend: WasmBackend, simd: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+  const rows = info.batchSize * info.outHeight * info.outWidth;
+  const taps = info.filterHeight * info.filterWidth * info.inChannels;
+  const co = info.outChannels;
+  const wT = permute(backend, withShape(filter, [taps, co]), [1, 0]);
+  const cols = runWasmKernel(backend, 'BatchMatMul', { a: withShape(dy, [1, rows, co]), b: withShape(wT, [1, co, taps]) }, {
+    transposeA: false, transposeB: false,
+  });
+  const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
+  simd.col2im(bytePtr(backend, cols), bytePtr(backend, out), ...patchGeometry(info));
+  disposeInfos(backend, wT, cols);
+  return out;
 }
 
 // dx[row, ci] = sum over co of dy[row, co] * W[ci, co]: a matrix product with W transposed.

@@ -2,7 +2,7 @@ import {
   backend_util, DepthwiseConv2dNativeBackpropFilter,
   type DepthwiseConv2dNativeBackpropFilterAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { filterGradPadding, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
+import { filterGradPadding, patchGeometry, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { permute } from './layout.js';
 import { simdKernels, type SimdKernels } from './simd.js';
@@ -28,9 +28,7 @@ function direct(backend: WasmBackend, simd: SimdKernels, x: TensorInfo, dy: Tens
   const out = backend.makeOutput([kh, kw, c, 1], 'float32');
   const scratch = backend.makeOutput([kh, kw, c], 'float32');
   simd.depthwiseFilterGrad(
-    bytePtr(backend, x), bytePtr(backend, dy), bytePtr(backend, out), bytePtr(backend, scratch),
-    info.batchSize, info.inHeight, info.inWidth, c, info.outHeight, info.outWidth, kh, kw,
-    info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    bytePtr(backend, x), bytePtr(backend, dy), bytePtr(backend, out), bytePtr(backend, scratch), ...patchGeometry(info),
   );
   disposeInfos(backend, scratch);
   return out;

@@ -2,7 +2,7 @@ import {
   backend_util, DepthwiseConv2dNativeBackpropInput,
   type DepthwiseConv2dNativeBackpropInputAttrs, type KernelConfig, type KernelFunc, type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { inputGradPadding, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
+import { inputGradPadding, patchGeometry, requireNoDilation, type Conv2DInfo } from './conv-geometry.js';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { dilateAndPad } from './layout.js';
 import { simdKernels, type SimdKernels } from './simd.js';
@@ -25,9 +25,7 @@ function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
 function direct(backend: WasmBackend, simd: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
   simd.depthwiseInputGrad(
-    bytePtr(backend, dy), bytePtr(backend, filter), bytePtr(backend, out),
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    bytePtr(backend, dy), bytePtr(backend, filter), bytePtr(backend, out), ...patchGeometry(info),
   );
   return out;
 }

@@ -1,5 +1,5 @@
 import {
-  backend_util, getKernel, Mean, Sum, util,
+  backend_util, Mean, Sum, util,
   type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, type WasmBackend } from './heap.js';
@@ -41,9 +41,6 @@ export function makeReduceConfig(kind: ReduceKind, stock: KernelConfig | undefin
   };
 }
 
-export function stockReduce(kind: ReduceKind): KernelConfig | undefined {
-  return getKernel(kind, 'wasm');
-}
 
 function reduceMiddle(backend: WasmBackend, x: TensorInfo, shape: number[], split: [number, number, number], mean: boolean): TensorInfo {
   const [outer, mid, inner] = split;

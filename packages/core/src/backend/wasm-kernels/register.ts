@@ -1,34 +1,46 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+// Importing the backend registers its stock kernels, which some replacements fall back to.
+import '@tensorflow/tfjs-backend-wasm';
+import { Cast, FusedBatchNorm, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { makeBatchNormConfig } from './batch-norm.js';
+import { BROADCAST_OPS, makeBroadcastConfig } from './binary.js';
+import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
 import { identityConfig } from './identity.js';
-import { makeTileConfig, stockTile } from './tile.js';
-import { makeReduceConfig, stockReduce } from './reduce.js';
+import { makeReduceConfig } from './reduce.js';
+import { makeTileConfig } from './tile.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
-export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = Object.freeze([
-  conv2DBackpropFilterConfig,
-  conv2DBackpropInputConfig,
-  depthwiseConv2dNativeBackpropFilterConfig,
-  depthwiseConv2dNativeBackpropInputConfig,
-  identityConfig,
-  makeTileConfig(stockTile()),
-  makeReduceConfig('Sum', stockReduce('Sum')),
-  makeReduceConfig('Mean', stockReduce('Mean')),
-]);
+function trainingKernels(): KernelConfig[] {
+  const stock = (name: string) => getKernel(name, 'wasm');
+  return [
+    conv2DBackpropFilterConfig,
+    conv2DBackpropInputConfig,
+    depthwiseConv2dNativeBackpropFilterConfig,
+    depthwiseConv2dNativeBackpropInputConfig,
+    identityConfig,
+    makeCastConfig(stock(Cast)),
+    makeBatchNormConfig(stock(FusedBatchNorm)),
+    makeTileConfig(stock(Tile)),
+    makeReduceConfig(Sum, stock(Sum)),
+    makeReduceConfig(Mean, stock(Mean)),
+    ...BROADCAST_OPS.map((op) => makeBroadcastConfig(op, stock(op))),
+  ];
+}
 
-let registered = false;
+let registered: string[] | undefined;
 
-/** Registers the training kernels for the 'wasm' backend; later calls do nothing. Returns the kernel names. */
+/** Registers the training kernels for the 'wasm' backend once; later calls do nothing. Returns the kernel names. */
 export function registerWasmTrainingKernels(): string[] {
-  if (!registered) {
-    for (const config of WASM_TRAINING_KERNELS) {
+  if (registered === undefined) {
+    const configs = trainingKernels();
+    for (const config of configs) {
       if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
       registerKernel(config);
     }
-    registered = true;
+    registered = configs.map((k) => k.kernelName);
   }
-  return WASM_TRAINING_KERNELS.map((k) => k.kernelName);
+  return [...registered];
 }

@@ -1,20 +1,19 @@
 import { TRAINING_KERNELS_WASM_BASE64 } from './simd-binary.js';
 import type { WasmBackend } from './heap.js';
 
-/** The AssemblyScript kernels of kernels/assembly/training.ts; every argument is a byte offset or a size. */
+/** [n, h, w, c, oh, ow, kh, kw, sh, sw, padTop, padLeft] of a convolution, as the kernels take it. */
+export type PatchGeometry = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** The AssemblyScript kernels of kernels/assembly/training.ts; pointers are byte offsets in the backend's heap. */
 export interface SimdKernels {
   reduceMiddle(src: number, dst: number, scratch: number, outer: number, mid: number, inner: number, scale: number): void;
-  depthwiseFilterGrad(
-    x: number, dy: number, df: number, scratch: number,
-    n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number,
-    sh: number, sw: number, pt: number, pl: number,
-  ): void;
-  depthwiseInputGrad(
-    dy: number, f: number, dx: number,
-    n: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number,
-    sh: number, sw: number, pt: number, pl: number,
-  ): void;
+  depthwiseFilterGrad(x: number, dy: number, df: number, scratch: number, ...g: PatchGeometry): void;
+  depthwiseInputGrad(dy: number, f: number, dx: number, ...g: PatchGeometry): void;
   transpose2d(src: number, dst: number, rows: number, cols: number): void;
+  broadcastBinary(full: number, small: number, out: number, outer: number, mid: number, inner: number, op: number, swap: number): void;
+  batchNormApply(x: number, mean: number, a: number, offset: number, y: number, rows: number, c: number): void;
+  im2col(x: number, cols: number, ...g: PatchGeometry): void;
+  col2im(cols: number, dx: number, ...g: PatchGeometry): void;
   pointwiseFilterGrad(x: number, dy: number, df: number, scratch: number, m: number, ci: number, co: number): void;
 }
 

@@ -1,4 +1,4 @@
-import { getKernel, Tile, type KernelConfig, type KernelFunc, type TensorInfo, type TileAttrs } from '@tensorflow/tfjs-core';
+import { Tile, type KernelConfig, type KernelFunc, type TensorInfo, type TileAttrs } from '@tensorflow/tfjs-core';
 import { asWasmBackend, sizeOf, type WasmBackend } from './heap.js';
 
 /**
@@ -19,9 +19,6 @@ export function makeTileConfig(stock: KernelConfig | undefined): KernelConfig {
   return { kernelName: Tile, backendName: 'wasm', kernelFunc: tile as KernelFunc, ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}) };
 }
 
-export function stockTile(): KernelConfig | undefined {
-  return getKernel(Tile, 'wasm');
-}
 
 function tileWords(backend: WasmBackend, x: TensorInfo, reps: number[]): TensorInfo {
   const shape = x.shape;

@@ -1,0 +1,146 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
+import { broadcastSplit } from '../src/backend/wasm-kernels/binary.js';
+import { collapsePermutation } from '../src/backend/wasm-kernels/layout.js';
+import { reductionSplit } from '../src/backend/wasm-kernels/reduce.js';
+
+// Stock wasm kernels replaced for speed (Tile, Sum, Mean, Cast, Multiply/Add/Sub/RealDiv with
+// broadcasting, FusedBatchNorm, Identity) must give the cpu backend's results.
+
+let seed = 99;
+function random(shape: number[]): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = (seed / 2 ** 32) * 4 - 2;
+  }
+  return a;
+}
+
+async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array | Int32Array; wasm: Float32Array | Int32Array; shape: number[][] }> {
+  await tf.setBackend('cpu');
+  const c = tf.tidy(f);
+  const cpu = c.dataSync() as Float32Array;
+  const cs = c.shape;
+  c.dispose();
+  await tf.setBackend('wasm');
+  const w = tf.tidy(f);
+  const wasm = w.dataSync() as Float32Array;
+  const ws = w.shape;
+  w.dispose();
+  return { cpu, wasm, shape: [cs, ws] };
+}
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / Math.max(s, 1e-30);
+}
+
+async function expectSame(f: () => tf.Tensor, tol = 1e-6): Promise<void> {
+  const r = await onBoth(f);
+  expect(r.shape[1]).toEqual(r.shape[0]);
+  expect(r.wasm.length).toBe(r.cpu.length);
+  expect(maxRel(r.wasm, r.cpu)).toBeLessThanOrEqual(tol);
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('shape analysis', () => {
+  it('splits reductions into [outer, reduced, inner] only for contiguous axes', () => {
+    expect(reductionSplit([2, 3, 4, 5], [0, 1, 2])).toEqual([1, 24, 5]);
+    expect(reductionSplit([2, 3, 4, 5], [1, 2])).toEqual([2, 12, 5]);
+    expect(reductionSplit([2, 3, 4, 5], [3])).toEqual([24, 5, 1]);
+    expect(reductionSplit([2, 3, 4, 5], [0, 2])).toBeNull();
+  });
+
+  it('recognizes per-channel, per-sample and scalar broadcasts', () => {
+    expect(broadcastSplit([2, 3, 4, 5], [5])).toEqual([1, 24, 5]);
+    expect(broadcastSplit([2, 3, 4, 5], [1, 1, 1, 5])).toEqual([1, 24, 5]);
+    expect(broadcastSplit([2, 3, 4, 5], [2, 1, 1, 5])).toEqual([2, 12, 5]);
+    expect(broadcastSplit([2, 3, 4, 5], [])).toEqual([1, 120, 1]);
+    expect(broadcastSplit([2, 3, 4, 5], [2, 3, 4, 1])).toEqual([24, 5, 1]);
+    expect(broadcastSplit([2, 3, 4, 5], [1, 3, 1, 5])).toBeNull();
+    expect(broadcastSplit([2, 3, 4, 5], [2, 3, 4, 5])).toBeNull();
+  });
+
+  it('collapses permutations to their lowest rank', () => {
+    expect(collapsePermutation([2, 3, 4, 5], [1, 2, 0, 3])).toEqual({ shape: [2, 12, 5], perm: [1, 0, 2] });
+    expect(collapsePermutation([6, 1, 1, 7], [3, 1, 2, 0])).toEqual({ shape: [6, 7], perm: [1, 0] });
+    expect(collapsePermutation([2, 3], [0, 1])).toEqual({ shape: [6], perm: [0] });
+  });
+});
+
+describe('replaced wasm kernels match the cpu backend', () => {
+  it('Sum and Mean over leading, middle and inner axes', async () => {
+    const x = random([3, 5, 6, 7]);
+    for (const axis of [[0, 1, 2], [1, 2], [3], [0, 2], [0]]) {
+      await expectSame(() => tf.sum(tf.tensor4d(x, [3, 5, 6, 7]), axis), 1e-5);
+      await expectSame(() => tf.mean(tf.tensor4d(x, [3, 5, 6, 7]), axis, true), 1e-5);
+    }
+    // A long reduction (4,000 rows) stays accurate thanks to blocked summation.
+    const big = random([4000, 9]);
+    await expectSame(() => tf.sum(tf.tensor2d(big, [4000, 9]), 0), 1e-5);
+  });
+
+  it('Tile of float32 and int32 tensors', async () => {
+    const v = random([1, 1, 1, 6]);
+    await expectSame(() => tf.tile(tf.tensor4d(v, [1, 1, 1, 6]), [2, 3, 4, 1]));
+    const m = random([2, 3]);
+    await expectSame(() => tf.tile(tf.tensor2d(m, [2, 3]), [3, 2]));
+    await expectSame(() => tf.tile(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), [2, 3]));
+  });
+
+  it('broadcasting Multiply / Add / Sub / RealDiv, both operand orders', async () => {
+    const full = random([2, 4, 3, 6]);
+    const smalls: number[][] = [[6], [1, 1, 1, 6], [2, 1, 1, 6], [], [2, 4, 3, 1], [1, 4, 1, 6]];
+    for (const s of smalls) {
+      const sv = random(s).map((v) => v + 3);
+      for (const op of [tf.mul, tf.add, tf.sub, tf.div]) {
+        await expectSame(() => op(tf.tensor(full, [2, 4, 3, 6]), tf.tensor(sv, s)));
+        await expectSame(() => op(tf.tensor(sv, s), tf.tensor(full, [2, 4, 3, 6])));
+      }
+    }
+  });
+
+  it('multiplying by exactly 1 returns the other operand and keeps it alive independently', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1.5, -2, 3]);
+    const y = tf.mul(x, tf.scalar(1));
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3]);
+    y.dispose();
+  });
+
+  it('Cast to the same dtype and Identity share data safely', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor([1, 2, 3]);
+    const c = tf.cast(x, 'float32');
+    const i = tf.clone(x);
+    x.dispose();
+    expect(Array.from(c.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(i.dataSync())).toEqual([1, 2, 3]);
+    tf.dispose([c, i]);
+    await expectSame(() => tf.cast(tf.tensor([1.7, -2.2]), 'int32'));
+  });
+
+  it('FusedBatchNorm with per-channel statistics, with and without scale/offset', async () => {
+    const x = random([2, 3, 4, 5]);
+    const mean = random([5]);
+    const variance = random([5]).map((v) => Math.abs(v) + 0.1);
+    const scale = random([5]);
+    const offset = random([5]);
+    const t = (a: Float32Array, s: number[]) => tf.tensor(a, s);
+    await expectSame(() => tf.batchNorm(t(x, [2, 3, 4, 5]), t(mean, [5]), t(variance, [5]), t(offset, [5]), t(scale, [5]), 1e-3), 1e-5);
+    await expectSame(() => tf.batchNorm(t(x, [2, 3, 4, 5]), t(mean, [5]), t(variance, [5]), undefined, undefined, 1e-3), 1e-5);
+    await expectSame(() => tf.batchNorm(t(x, [2, 3, 4, 5]), t(mean, [1, 1, 1, 5]), t(variance, [1, 1, 1, 5]), t(offset, [1, 1, 1, 5]), t(scale, [1, 1, 1, 5]), 1e-3), 1e-5);
+  });
+});

@@ -86,6 +86,9 @@ describe('wasm training kernels match the cpu backend', () => {
   it('1x1 convolutions with more input than output channels (the other matmul orientation)', async () => {
     const e = await compare((x, w) => tf.conv2d(x, w, 1, 'same'), [3, 5, 6, 24], [1, 1, 24, 8]);
     expect(Math.max(e.input, e.filter)).toBeLessThanOrEqual(1e-5);
+    // Register tiles (4 x 8) plus edge rows and columns, over more than one 256-pixel chunk.
+    const f = await compare((x, w) => tf.conv2d(x, w, 1, 'valid'), [2, 15, 11, 10], [1, 1, 10, 13]);
+    expect(Math.max(f.input, f.filter)).toBeLessThanOrEqual(1e-5);
   });
 
   it('larger channel counts take the block-copy paths', async () => {

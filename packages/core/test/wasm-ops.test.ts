@@ -132,6 +132,23 @@ describe('replaced wasm kernels match the cpu backend', () => {
     await expectSame(() => tf.cast(tf.tensor([1.7, -2.2]), 'int32'));
   });
 
+  it('1x1 convolutions (plain, fused without extras, fused with bias and activation)', async () => {
+    for (const [xs, ws] of [[[3, 5, 7, 10], [1, 1, 10, 13]], [[2, 4, 4, 16], [1, 1, 16, 24]], [[1, 1, 1, 3], [1, 1, 3, 5]]]) {
+      const x = random(xs);
+      const w = random(ws);
+      const bias = random([ws[3]]);
+      await expectSame(() => tf.conv2d(tf.tensor4d(x, xs as never), tf.tensor4d(w, ws as never), 1, 'same'), 1e-5);
+      await expectSame(() => tf.fused.conv2d({ x: tf.tensor4d(x, xs as never), filter: tf.tensor4d(w, ws as never), strides: 1, pad: 'valid' }), 1e-5);
+      await expectSame(() => tf.fused.conv2d({
+        x: tf.tensor4d(x, xs as never), filter: tf.tensor4d(w, ws as never), strides: 1, pad: 'same', bias: tf.tensor1d(bias), activation: 'relu',
+      }), 1e-5);
+    }
+    // Strided 1x1 convolutions are not plain matrix products: the stock kernel runs them.
+    const sx = random([2, 6, 6, 4]);
+    const sw = random([1, 1, 4, 8]);
+    await expectSame(() => tf.conv2d(tf.tensor4d(sx, [2, 6, 6, 4]), tf.tensor4d(sw, [1, 1, 4, 8]), 2, 'same'), 1e-5);
+  });
+
   it('FusedBatchNorm with per-channel statistics, with and without scale/offset', async () => {
     const x = random([2, 3, 4, 5]);
     const mean = random([5]);

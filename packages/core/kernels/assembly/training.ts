@@ -140,71 +140,89 @@ export function transpose2d(src: usize, dst: usize, rows: i32, cols: i32): void 
 }
 
 // Pointwise (1x1) convolution filter gradient: df[ci, co] = sum over m of x[m, ci] * dy[m, co]
-// for rows m of N*H*W pixels. Four pixels per pass keep each df vector in a register for 16
-// multiply-adds; blocks of 256 pixels accumulate in `scratch` (ci*co floats) before df.
+// for rows m of N*H*W pixels. A 4 x 8 tile of df lives in eight registers while a chunk of 256
+// pixels streams through it (3 vector loads and 16 multiply-adds of 4 lanes per pixel); each
+// chunk's partial sums are then added to df, which also keeps float32 rounding error low. Rows and
+// columns outside whole tiles accumulate per chunk in `scratch` (ci*co floats).
 export function pointwiseFilterGrad(x: usize, dy: usize, df: usize, scratch: usize, m: i32, ci: i32, co: i32): void {
-  const total = <usize>(ci * co) << 2;
   const xr = <usize>ci << 2;
   const yr = <usize>co << 2;
-  const co4 = co & ~3;
-  memory.fill(df, 0, total);
+  const ci4 = ci & ~3;
+  const co8 = co & ~7;
+  memory.fill(df, 0, <usize>(ci * co) << 2);
   for (let m0 = 0; m0 < m; m0 += 256) {
     const m1 = min(m0 + 256, m);
-    memory.fill(scratch, 0, total);
-    let p = m0;
-    for (; p + 4 <= m1; p += 4) {
-      const x0 = x + <usize>p * xr;
-      const y0 = dy + <usize>p * yr;
-      const y1 = y0 + yr;
-      const y2 = y1 + yr;
-      const y3 = y2 + yr;
-      for (let a = 0; a < ci; a++) {
-        const xa = x0 + (<usize>a << 2);
-        const s0 = load<f32>(xa);
-        const s1 = load<f32>(xa + xr);
-        const s2 = load<f32>(xa + 2 * xr);
-        const s3 = load<f32>(xa + 3 * xr);
-        const v0 = f32x4.splat(s0);
-        const v1 = f32x4.splat(s1);
-        const v2 = f32x4.splat(s2);
-        const v3 = f32x4.splat(s3);
-        const row = scratch + <usize>a * yr;
-        let b = 0;
-        for (; b < co4; b += 4) {
-          const off = <usize>b << 2;
-          let acc = v128.load(row + off);
-          acc = f32x4.add(acc, f32x4.mul(v0, v128.load(y0 + off)));
-          acc = f32x4.add(acc, f32x4.mul(v1, v128.load(y1 + off)));
-          acc = f32x4.add(acc, f32x4.mul(v2, v128.load(y2 + off)));
-          acc = f32x4.add(acc, f32x4.mul(v3, v128.load(y3 + off)));
-          v128.store(row + off, acc);
+    for (let a = 0; a < ci4; a += 4) {
+      for (let b = 0; b < co8; b += 8) {
+        let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
+        let xp = x + <usize>m0 * xr + (<usize>a << 2);
+        let yp = dy + <usize>m0 * yr + (<usize>b << 2);
+        for (let p = m0; p < m1; p++) {
+          const y0 = v128.load(yp);
+          const y1 = v128.load(yp, 16);
+          let s = v128.load32_splat(xp);
+          c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
+          s = v128.load32_splat(xp, 4);
+          c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
+          s = v128.load32_splat(xp, 8);
+          c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
+          s = v128.load32_splat(xp, 12);
+          c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
+          xp += xr;
+          yp += yr;
         }
-        for (; b < co; b++) {
-          const off = <usize>b << 2;
-          store<f32>(row + off, load<f32>(row + off) + s0 * load<f32>(y0 + off) + s1 * load<f32>(y1 + off) +
-            s2 * load<f32>(y2 + off) + s3 * load<f32>(y3 + off));
-        }
+        let d = df + (<usize>(a * co + b) << 2);
+        v128.store(d, f32x4.add(v128.load(d), c00)); v128.store(d, f32x4.add(v128.load(d, 16), c01), 16);
+        d += yr;
+        v128.store(d, f32x4.add(v128.load(d), c10)); v128.store(d, f32x4.add(v128.load(d, 16), c11), 16);
+        d += yr;
+        v128.store(d, f32x4.add(v128.load(d), c20)); v128.store(d, f32x4.add(v128.load(d, 16), c21), 16);
+        d += yr;
+        v128.store(d, f32x4.add(v128.load(d), c30)); v128.store(d, f32x4.add(v128.load(d, 16), c31), 16);
       }
     }
-    for (; p < m1; p++) {
-      const x0 = x + <usize>p * xr;
-      const y0 = dy + <usize>p * yr;
-      for (let a = 0; a < ci; a++) {
-        const s = load<f32>(x0 + (<usize>a << 2));
-        const row = scratch + <usize>a * yr;
-        const v = f32x4.splat(s);
-        let b = 0;
-        for (; b < co4; b += 4) {
-          const off = <usize>b << 2;
-          v128.store(row + off, f32x4.add(v128.load(row + off), f32x4.mul(v, v128.load(y0 + off))));
-        }
-        for (; b < co; b++) {
-          const off = <usize>b << 2;
-          store<f32>(row + off, load<f32>(row + off) + s * load<f32>(y0 + off));
-        }
+    // Columns past the last full tile of 8, then rows past the last full tile of 4.
+    if (co8 < co) {
+      for (let a = 0; a < ci4; a++) memory.fill(scratch + (<usize>(a * co + co8) << 2), 0, <usize>(co - co8) << 2);
+      pointwiseEdge(x, dy, scratch, m0, m1, ci, co, 0, ci4, co8);
+      for (let a = 0; a < ci4; a++) {
+        const off = <usize>(a * co + co8) << 2;
+        addInto(df + off, scratch + off, co - co8);
       }
     }
-    addInto(df, scratch, ci * co);
+    if (ci4 < ci) {
+      const off = <usize>(ci4 * co) << 2;
+      memory.fill(scratch + off, 0, <usize>((ci - ci4) * co) << 2);
+      pointwiseEdge(x, dy, scratch, m0, m1, ci, co, ci4, ci, 0);
+      addInto(df + off, scratch + off, (ci - ci4) * co);
+    }
+  }
+}
+
+// df[a, b] += sum over pixels m0..m1 of x[p, a] * dy[p, b] for rows a0..a1 and columns b0..co.
+function pointwiseEdge(x: usize, dy: usize, df: usize, m0: i32, m1: i32, ci: i32, co: i32, a0: i32, a1: i32, b0: i32): void {
+  const xr = <usize>ci << 2;
+  const yr = <usize>co << 2;
+  for (let p = m0; p < m1; p++) {
+    const xp = x + <usize>p * xr;
+    const yp = dy + <usize>p * yr;
+    for (let a = a0; a < a1; a++) {
+      const s = load<f32>(xp + (<usize>a << 2));
+      const sv = f32x4.splat(s);
+      const row = df + <usize>a * yr;
+      let b = b0;
+      for (; b + 4 <= co; b += 4) {
+        const off = <usize>b << 2;
+        v128.store(row + off, f32x4.add(v128.load(row + off), f32x4.mul(sv, v128.load(yp + off))));
+      }
+      for (; b < co; b++) {
+        const off = <usize>b << 2;
+        store<f32>(row + off, load<f32>(row + off) + s * load<f32>(yp + off));
+      }
+    }
   }
 }
 
@@ -353,5 +371,80 @@ export function batchNormApply(x: usize, mean: usize, a: usize, offset: usize, y
     }
     xs += row;
     ys += row;
+  }
+}
+
+// Row-major matrix product C[m, n] = A[m, k] * B[k, n] (1x1 convolutions and their input
+// gradients). 4 x 8 tiles of C live in registers; k runs in blocks of 256 and n in panels of 256
+// so a B panel (256 x 256 floats) stays in cache while every row tile streams over it.
+export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void {
+  const ar = <usize>k << 2;
+  const br = <usize>n << 2;
+  const m4 = m & ~3;
+  const n8 = n & ~7;
+  for (let n0 = 0; n0 < n8; n0 += 256) {
+    const n1 = min(n0 + 256, n8);
+    for (let k0 = 0; k0 < k; k0 += 256) {
+      const k1 = min(k0 + 256, k);
+      for (let i = 0; i < m4; i += 4) {
+        for (let j = n0; j < n1; j += 8) {
+          let c00 = f32x4.splat(0); let c01 = f32x4.splat(0);
+          let c10 = f32x4.splat(0); let c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0); let c21 = f32x4.splat(0);
+          let c30 = f32x4.splat(0); let c31 = f32x4.splat(0);
+          let ap = a + <usize>i * ar + (<usize>k0 << 2);
+          let bp = b + <usize>k0 * br + (<usize>j << 2);
+          for (let p = k0; p < k1; p++) {
+            const b0 = v128.load(bp);
+            const b1 = v128.load(bp, 16);
+            let s = v128.load32_splat(ap);
+            c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+            s = v128.load32_splat(ap + ar);
+            c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+            s = v128.load32_splat(ap + 2 * ar);
+            c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+            s = v128.load32_splat(ap + 3 * ar);
+            c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+            ap += 4;
+            bp += br;
+          }
+          let d = c + <usize>i * br + (<usize>j << 2);
+          if (k0 > 0) {
+            c00 = f32x4.add(c00, v128.load(d)); c01 = f32x4.add(c01, v128.load(d, 16));
+            c10 = f32x4.add(c10, v128.load(d + br)); c11 = f32x4.add(c11, v128.load(d + br, 16));
+            c20 = f32x4.add(c20, v128.load(d + 2 * br)); c21 = f32x4.add(c21, v128.load(d + 2 * br, 16));
+            c30 = f32x4.add(c30, v128.load(d + 3 * br)); c31 = f32x4.add(c31, v128.load(d + 3 * br, 16));
+          }
+          v128.store(d, c00); v128.store(d, c01, 16);
+          d += br;
+          v128.store(d, c10); v128.store(d, c11, 16);
+          d += br;
+          v128.store(d, c20); v128.store(d, c21, 16);
+          d += br;
+          v128.store(d, c30); v128.store(d, c31, 16);
+        }
+      }
+    }
+  }
+  // Rows past the last tile of 4 (all columns), then columns past the last tile of 8.
+  gemmEdge(a, b, c, k, n, m4, m, 0, n);
+  gemmEdge(a, b, c, k, n, 0, m4, n8, n);
+}
+
+function gemmEdge(a: usize, b: usize, c: usize, k: i32, n: i32, i0: i32, i1: i32, j0: i32, j1: i32): void {
+  const ar = <usize>k << 2;
+  const br = <usize>n << 2;
+  for (let i = i0; i < i1; i++) {
+    for (let j = j0; j < j1; j++) {
+      let s: f32 = 0;
+      let ap = a + <usize>i * ar;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        s += load<f32>(ap) * load<f32>(bp);
+        ap += 4;
+        bp += br;
+      }
+      store<f32>(c + <usize>i * br + (<usize>j << 2), s);
+    }
   }
 }

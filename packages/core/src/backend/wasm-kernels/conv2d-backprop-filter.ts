@@ -42,7 +42,7 @@ function pointwise(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Co
   const ci = info.inChannels;
   const co = info.outChannels;
   const filterShape = [1, 1, ci, co];
-  const simd = process.env.EFFSCALE_PW === 'xnn' ? undefined : simdKernels(backend);
+  const simd = simdKernels(backend);
   if (simd !== undefined) {
     const out = backend.makeOutput(filterShape, 'float32');
     const scratch = backend.makeOutput([ci, co], 'float32');

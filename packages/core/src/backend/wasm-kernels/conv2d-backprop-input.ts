@@ -5,6 +5,7 @@ import {
 import { hasSmallPatch, inputGradPadding, isPointwise, patchGeometry, requireChannelsLast, type Conv2DInfo } from './conv-geometry.js';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, runWasmKernel, withShape, type WasmBackend } from './heap.js';
 import { dilateAndPad, permute } from './layout.js';
+import { matmul } from './matmul.js';
 import { simdKernels, type SimdKernels } from './simd.js';
 
 function conv2DBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
@@ -28,9 +29,7 @@ function viaPatches(backend: WasmBackend, simd: SimdKernels, dy: TensorInfo, fil
   const taps = info.filterHeight * info.filterWidth * info.inChannels;
   const co = info.outChannels;
   const wT = permute(backend, withShape(filter, [taps, co]), [1, 0]);
-  const cols = runWasmKernel(backend, 'BatchMatMul', { a: withShape(dy, [1, rows, co]), b: withShape(wT, [1, co, taps]) }, {
-    transposeA: false, transposeB: false,
-  });
+  const cols = matmul(backend, dy, wT, rows, co, taps);
   const out = backend.makeOutput([info.batchSize, info.inHeight, info.inWidth, info.inChannels], 'float32');
   simd.col2im(bytePtr(backend, cols), bytePtr(backend, out), ...patchGeometry(info));
   disposeInfos(backend, wT, cols);
@@ -43,9 +42,7 @@ function pointwise(backend: WasmBackend, dy: TensorInfo, filter: TensorInfo, inf
   const ci = info.inChannels;
   const co = info.outChannels;
   const wT = permute(backend, withShape(filter, [ci, co]), [1, 0]);
-  const out = runWasmKernel(backend, 'BatchMatMul', { a: withShape(dy, [1, rows, co]), b: withShape(wT, [1, co, ci]) }, {
-    transposeA: false, transposeB: false,
-  });
+  const out = matmul(backend, dy, wT, rows, co, ci);
   disposeInfos(backend, wT);
   return withShape(out, [info.batchSize, info.inHeight, info.inWidth, ci]);
 }

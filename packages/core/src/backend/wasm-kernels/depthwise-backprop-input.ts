@@ -17,7 +17,7 @@ function depthwiseBackpropInput(args: Parameters<KernelFunc>[0]): TensorInfo {
     inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
   );
   requireNoDilation(info, NAME);
-  const simd = process.env.EFFSCALE_DW_INPUT === 'xnn' ? undefined : simdKernels(backend);
+  const simd = simdKernels(backend);
   if (simd !== undefined && info.outChannels === info.inChannels) return direct(backend, simd, dy, filter, info);
   return viaReversedFilter(backend, dy, filter, info);
 }

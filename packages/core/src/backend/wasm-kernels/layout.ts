@@ -44,7 +44,7 @@ export function permuteInto(backend: WasmBackend, x: TensorInfo, perm: readonly 
     return;
   }
   if (rank === 2) {
-    const simd = process.env.EFFSCALE_T2D === 'js' ? undefined : simdKernels(backend);
+    const simd = simdKernels(backend);
     if (simd !== undefined) simd.transpose2d(src * 4, dst * 4, c.shape[0], c.shape[1]);
     else transpose2d(heap, src, dst, c.shape[0], c.shape[1]);
     return;

@@ -1,11 +1,12 @@
 // Importing the backend registers its stock kernels, which some replacements fall back to.
 import '@tensorflow/tfjs-backend-wasm';
-import { Cast, FusedBatchNorm, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { Cast, Conv2D, FusedBatchNorm, FusedConv2D, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch-norm.js';
 import { BROADCAST_OPS, makeBroadcastConfig } from './binary.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
+import { makePointwiseConvConfig } from './conv2d-pointwise.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
 import { identityConfig } from './identity.js';
@@ -21,6 +22,8 @@ function trainingKernels(): KernelConfig[] {
     depthwiseConv2dNativeBackpropFilterConfig,
     depthwiseConv2dNativeBackpropInputConfig,
     identityConfig,
+    makePointwiseConvConfig(Conv2D, stock(Conv2D)),
+    makePointwiseConvConfig(FusedConv2D, stock(FusedConv2D)),
     makeCastConfig(stock(Cast)),
     makeBatchNormConfig(stock(FusedBatchNorm)),
     makeTileConfig(stock(Tile)),

@@ -15,6 +15,7 @@ export interface SimdKernels {
   im2col(x: number, cols: number, ...g: PatchGeometry): void;
   col2im(cols: number, dx: number, ...g: PatchGeometry): void;
   pointwiseFilterGrad(x: number, dy: number, df: number, scratch: number, m: number, ci: number, co: number): void;
+  gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

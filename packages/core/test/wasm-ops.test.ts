@@ -161,3 +161,32 @@ describe('replaced wasm kernels match the cpu backend', () => {
     await expectSame(() => tf.batchNorm(t(x, [2, 3, 4, 5]), t(mean, [1, 1, 1, 5]), t(variance, [1, 1, 1, 5]), t(offset, [1, 1, 1, 5]), t(scale, [1, 1, 1, 5]), 1e-3), 1e-5);
   });
 });
+
+describe('the replacement FusedBatchNorm gradient', () => {
+  // Reference: the same batchnorm written with elementary ops, differentiated by tfjs.
+  const elementary = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, offset: tf.Tensor, scale: tf.Tensor) =>
+    tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-3))), scale), offset);
+
+  for (const training of [true, false]) {
+    it(`matches differentiating the formula (${training ? 'batch statistics' : 'fixed statistics'}) on cpu and wasm`, async () => {
+      const shape = [3, 4, 5, 6];
+      const xs = random(shape);
+      const gs = random(shape);
+      const params = [random([6]), random([6]).map((v) => Math.abs(v) + 0.2), random([6]), random([6])];
+      for (const backend of ['cpu', 'wasm']) {
+        await tf.setBackend(backend);
+        const grads = (bn: typeof elementary) => tf.tidy(() => {
+          const [m0, v0, offset, scale] = params.map((p) => tf.tensor1d(p));
+          const f = (x: tf.Tensor, off: tf.Tensor, sc: tf.Tensor) => {
+            const { mean, variance } = training ? tf.moments(x, [0, 1, 2]) : { mean: m0, variance: v0 };
+            return tf.sum(tf.mul(bn(x, mean, variance, off, sc), tf.tensor(gs, shape)));
+          };
+          return tf.grads(f)([tf.tensor(xs, shape), offset, scale]).map((t) => t.dataSync() as Float32Array);
+        });
+        const fused = grads((x, mean, variance, offset, scale) => tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
+        const reference = grads(elementary);
+        fused.forEach((g, i) => expect(maxRel(g, reference[i]), `${backend} gradient ${i}`).toBeLessThanOrEqual(1e-4));
+      }
+    });
+  }
+});

@@ -1,7 +1,13 @@
-// Importing the backend registers its stock kernels, which some replacements fall back to.
+// Importing the backend registers its stock kernels, which some replacements fall back to;
+// importing tfjs-layers registers tfjs-core's gradients, one of which is replaced here.
 import '@tensorflow/tfjs-backend-wasm';
-import { Cast, Conv2D, FusedBatchNorm, FusedConv2D, getKernel, Mean, registerKernel, Sum, Tile, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import {
+  Cast, Conv2D, FusedBatchNorm, FusedConv2D, getGradient, getKernel, Mean, registerGradient, registerKernel, Sum, Tile,
+  unregisterKernel, type KernelConfig,
+} from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch-norm.js';
+import { makeBatchNormGradConfig } from './batch-norm-grad.js';
 import { BROADCAST_OPS, makeBroadcastConfig } from './binary.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -35,7 +41,10 @@ function trainingKernels(): KernelConfig[] {
 
 let registered: string[] | undefined;
 
-/** Registers the training kernels for the 'wasm' backend once; later calls do nothing. Returns the kernel names. */
+/**
+ * Registers the training kernels for the 'wasm' backend once; later calls do nothing. Returns the kernel names.
+ * Also replaces the FusedBatchNorm gradient (for every backend: same formulas, fewer passes).
+ */
 export function registerWasmTrainingKernels(): string[] {
   if (registered === undefined) {
     const configs = trainingKernels();
@@ -43,6 +52,7 @@ export function registerWasmTrainingKernels(): string[] {
       if (getKernel(config.kernelName, 'wasm') !== undefined) unregisterKernel(config.kernelName, 'wasm');
       registerKernel(config);
     }
+    registerGradient(makeBatchNormGradConfig(getGradient(FusedBatchNorm)));
     registered = configs.map((k) => k.kernelName);
   }
   return [...registered];

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers tfjs-core's gradient functions (the core node bundle does not).
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
 
 // Gradients of conv2d / depthwiseConv2d on wasm (custom kernels) against the pure-JS cpu backend.
 
@@ -96,6 +96,19 @@ describe('wasm training kernels match the cpu backend', () => {
     const f = await compare((x, w) => tf.conv2d(x, w, 2, 'same'), [2, 9, 9, 16], [3, 3, 16, 24]);
     expect(Math.max(e.input, e.filter, f.input, f.filter)).toBeLessThanOrEqual(1e-5);
     console.log(`max relative gradient error vs cpu: conv ${worst.conv.toExponential(2)}, depthwise ${worst.depthwise.toExponential(2)}`);
+  });
+
+  it('gives the same gradients with the SIMD kernels off (tfjs-op compositions)', async () => {
+    setSimdKernelsEnabled(false);
+    try {
+      for (const c of [{ k: 3, s: 2, size: 9 }, { k: 1, s: 1, size: 8 }, { k: 5, s: 1, size: 7 }]) {
+        const conv = await compare((x, w) => tf.conv2d(x, w, c.s, 'same'), [2, c.size, c.size, 6], [c.k, c.k, 6, 10]);
+        const dw = await compare((x, w) => tf.depthwiseConv2d(x, w, c.s, 'same'), [2, c.size, c.size, 20], [c.k, c.k, 20, 1]);
+        expect(Math.max(conv.input, conv.filter, dw.input, dw.filter)).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
   });
 
   it('rejects NCHW filter gradients with a clear error', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../src/backend/index.js';
+import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
 import { broadcastSplit } from '../src/backend/wasm-kernels/binary.js';
 import { collapsePermutation } from '../src/backend/wasm-kernels/layout.js';
 import { reductionSplit } from '../src/backend/wasm-kernels/reduce.js';
@@ -147,6 +147,21 @@ describe('replaced wasm kernels match the cpu backend', () => {
     const sx = random([2, 6, 6, 4]);
     const sw = random([1, 1, 4, 8]);
     await expectSame(() => tf.conv2d(tf.tensor4d(sx, [2, 6, 6, 4]), tf.tensor4d(sw, [1, 1, 4, 8]), 2, 'same'), 1e-5);
+  });
+
+  it('falls back to JS loops / stock kernels with the SIMD kernels off', async () => {
+    setSimdKernelsEnabled(false);
+    try {
+      const x = random([3, 5, 6, 7]);
+      await expectSame(() => tf.sum(tf.tensor4d(x, [3, 5, 6, 7]), [0, 1, 2]), 1e-5);
+      await expectSame(() => tf.mean(tf.tensor4d(x, [3, 5, 6, 7]), [1, 2]), 1e-5);
+      const v = random([7]);
+      await expectSame(() => tf.mul(tf.tensor4d(x, [3, 5, 6, 7]), tf.tensor1d(v)), 1e-6);
+      const w = random([1, 1, 7, 9]);
+      await expectSame(() => tf.conv2d(tf.tensor4d(x, [3, 5, 6, 7]), tf.tensor4d(w, [1, 1, 7, 9]), 1, 'same'), 1e-5);
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
   });
 
   it('FusedBatchNorm with per-channel statistics, with and without scale/offset', async () => {

@@ -5,3 +5,4 @@ export {
 } from './init.js';
 export type { ModuleLoader } from './loader.js';
 export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
+export { setSimdKernelsEnabled } from './wasm-kernels/simd.js';

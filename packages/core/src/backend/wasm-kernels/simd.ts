@@ -19,20 +19,32 @@ export interface SimdKernels {
 }
 
 let compiled: WebAssembly.Module | undefined;
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+let enabled = true;
+
+/** Turns the SIMD kernels off (true: back on); the kernels then use their tfjs-op compositions. For tests and comparisons. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
 
 /**
  * The SIMD kernels bound to the backend's own memory (so they read and write tensors in place),
- * or undefined when the backend does not expose its WebAssembly.Memory.
+ * or undefined when they are disabled or cannot attach to it (no exported WebAssembly.Memory, or a
+ * shared memory of the multi-threaded build, which this module does not import).
  */
 export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
+  if (!enabled) return undefined;
   const memory = backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return undefined;
   let kernels = instances.get(memory);
   if (kernels === undefined) {
-    compiled ??= new WebAssembly.Module(Buffer.from(TRAINING_KERNELS_WASM_BASE64, 'base64'));
-    kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    try {
+      compiled ??= new WebAssembly.Module(Buffer.from(TRAINING_KERNELS_WASM_BASE64, 'base64'));
+      kernels = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    } catch {
+      kernels = null;
+    }
     instances.set(memory, kernels);
   }
-  return kernels;
+  return kernels ?? undefined;
 }

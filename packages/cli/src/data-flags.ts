@@ -1,4 +1,5 @@
 import type { LoadOptions, Normalize } from '@effscale/core/data';
+import { BACKEND_REQUESTS } from '@effscale/core/backend';
 import { UsageError } from './errors.js';
 import { parseInteger, parseNumber } from './numbers.js';
 
@@ -51,4 +52,12 @@ export function parseBytes(text: string): number {
     throw new UsageError(`--max-memory '${text}' is not a size (examples: 4GiB, 512MiB, 1073741824)`);
   }
   return Math.floor(Number(m[1]) * UNITS[unit]);
+}
+
+/** Validate --backend (or EFFSCALE_BACKEND) before any data is loaded or model built. */
+export function checkBackendFlag(flag: string | undefined): void {
+  const value = flag ?? process.env.EFFSCALE_BACKEND;
+  if (value !== undefined && !(BACKEND_REQUESTS as readonly string[]).includes(value)) {
+    throw new UsageError(`${flag !== undefined ? '--backend' : 'EFFSCALE_BACKEND'} '${value}' is not a backend (allowed: ${BACKEND_REQUESTS.join(', ')})`);
+  }
 }

@@ -5,6 +5,7 @@ import { initBackend } from '@effscale/core/backend';
 import { loadDataset } from '@effscale/core/data';
 import { evaluate, loadModel, type RunRecord } from '@effscale/core/train';
 import { UsageError } from '../errors.js';
+import { checkBackendFlag } from '../data-flags.js';
 import { parseInteger } from '../numbers.js';
 import { DATA_OPTIONS, dataFromFlags } from '../data-flags.js';
 
@@ -37,11 +38,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
     return;
   }
   if (v.checkpoint === undefined) throw new UsageError('eval needs --checkpoint RUN_DIR');
+  checkBackendFlag(v.backend);
   const { run, modelDir } = openRun(v.checkpoint);
   const data = v.data !== undefined || v['data-dir'] !== undefined
     ? await dataFromFlags(v)
     : { name: run.data.name, trainLimit: run.data.limits.trainLimit, valLimit: v['val-limit'] !== undefined ? await parseInteger('val-limit', v['val-limit']) : run.data.limits.valLimit,
-        valFraction: run.data.limits.valFraction, ...(run.data.source && run.data.name === 'folder' ? { dir: run.data.source } : {}) };
+        valFraction: run.data.limits.valFraction, ...(run.data.dir !== undefined ? { dir: run.data.dir } : {}) };
   const backend = await initBackend(v.backend);
   const ds = await loadDataset({ ...data, seed: run.seed });
   if (ds.classes.length !== run.network.classes) {

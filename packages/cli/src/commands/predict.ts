@@ -4,6 +4,7 @@ import { initBackend } from '@effscale/core/backend';
 import { loadImageFile } from '@effscale/core/data';
 import { loadModel, topK } from '@effscale/core/train';
 import { UsageError } from '../errors.js';
+import { checkBackendFlag } from '../data-flags.js';
 import { parseInteger } from '../numbers.js';
 import { openRun } from './evaluate.js';
 
@@ -25,6 +26,7 @@ export async function predictCommand(argv: string[]): Promise<void> {
   if (v.checkpoint === undefined) throw new UsageError('predict needs --checkpoint RUN_DIR');
   if (positionals.length === 0) throw new UsageError('predict needs at least one image path');
   const k = v['top-k'] !== undefined ? await parseInteger('top-k', v['top-k']) : 5;
+  checkBackendFlag(v.backend);
   const { run, modelDir } = openRun(v.checkpoint);
   await initBackend(v.backend);
   const model = await loadModel(modelDir);

@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseInteger, parseNumber } from '../numbers.js';
 import { NETWORK_OPTIONS, networksFromFlags, type NetworkFlags } from '../networks.js';
 import { createProgress } from '../progress.js';
-import { DATA_OPTIONS, dataFromFlags, parseBytes } from '../data-flags.js';
+import { checkBackendFlag, DATA_OPTIONS, dataFromFlags, parseBytes } from '../data-flags.js';
 
 export const TRAIN_HELP = `effscale train: proxy-train a scaled network
 
@@ -18,7 +18,7 @@ Network (one of; default --depth 1 --width 0.5 --resolution 32, the documented p
 Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir DIR] [--train-limit N] [--val-limit N]
          [--val-fraction 0.2] [--augment | --no-augment] [--normalize standardize|zero-one] [--channels 1|3]
 Budget:  --epochs N (default 1) | --steps N; --batch-size 32; --eval-batch-size N
-Recipe:  --recipe seed|paper (default seed); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
+Recipe:  --recipe proxy|seed|paper (default proxy); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
          --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
 Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
          --max-memory 4GiB --verbose --json
@@ -76,7 +76,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     console.log(TRAIN_HELP);
     return;
   }
-  const recipe = (v.recipe ?? 'seed') as RecipeName;
+  const recipe = (v.recipe ?? 'proxy') as RecipeName;
   if (!RECIPE_NAMES.includes(recipe)) throw new UsageError(`--recipe '${v.recipe}' is not a recipe (allowed: ${RECIPE_NAMES.join(', ')})`);
   if (v.epochs !== undefined && v.steps !== undefined) throw new UsageError('give a budget in --epochs or --steps, not both');
   const net: NetworkFlags = { ...v };
@@ -92,6 +92,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (v.classes !== undefined) spec.classes = await parseInteger('classes', v.classes);
 
   const data = await dataFromFlags(v);
+  checkBackendFlag(v.backend);
   const batchSize = v['batch-size'] !== undefined ? await parseInteger('batch-size', v['batch-size']) : 32;
   const arch0 = resolveArchitecture({ ...spec, classes: 10, inputChannels: 1 });
   const out = v.out ?? join('runs', `${arch0.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);

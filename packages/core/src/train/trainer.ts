@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -64,7 +64,7 @@ export interface RunRecord {
   backend: BackendInfo;
   seed: number;
   network: { spec: NetworkSpec; name: string; depth: number; width: number; resolution: number; inputChannels: number; classes: number };
-  data: { name: string; source: string; classes: string[]; trainCount: number; testCount: number; limits: Pick<LoadOptions, 'trainLimit' | 'valLimit' | 'valFraction'>;
+  data: { name: string; dir?: string; source: string; classes: string[]; trainCount: number; testCount: number; limits: Pick<LoadOptions, 'trainLimit' | 'valLimit' | 'valFraction'>;
     augment: boolean; normalize: ChannelStats };
   recipe: Recipe;
   budget: { epochs?: number; steps?: number; totalSteps: number; stepsPerEpoch: number; batchSize: number };
@@ -106,7 +106,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkPositiveInt('epochs', opts.epochs);
   checkPositiveInt('steps', opts.steps);
   if (opts.epochs !== undefined && opts.steps !== undefined) throw new TrainConfigError('give a budget in --epochs or --steps, not both');
-  const recipeName = opts.recipe ?? 'seed';
+  const recipeName = opts.recipe ?? 'proxy';
   const baseRecipe = RECIPES[recipeName];
   if (!baseRecipe) throw new TrainConfigError(`unknown recipe '${recipeName}' (allowed: ${Object.keys(RECIPES).join(', ')})`);
   const recipe: Recipe = { ...baseRecipe, ...opts.overrides };
@@ -150,7 +150,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     backend,
     seed,
     network: { spec, name: arch.name, depth: arch.depth, width: arch.width, resolution: arch.resolution, inputChannels: channels, classes: arch.classes },
-    data: { name: ds.name, source: ds.source, classes: ds.classes, trainCount: ds.train.count, testCount: ds.test.count,
+    data: { name: ds.name, ...(opts.data.dir !== undefined ? { dir: resolve(opts.data.dir) } : {}), source: ds.source, classes: ds.classes, trainCount: ds.train.count, testCount: ds.test.count,
       limits: { trainLimit: opts.data.trainLimit, valLimit: opts.data.valLimit, valFraction: opts.data.valFraction }, augment, normalize },
     recipe,
     budget: { epochs: opts.epochs, steps: opts.steps, totalSteps, stepsPerEpoch, batchSize: opts.batchSize },

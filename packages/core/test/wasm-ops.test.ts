@@ -205,3 +205,28 @@ describe('the replacement FusedBatchNorm gradient', () => {
     });
   }
 });
+
+describe('the fused Sigmoid gradient', () => {
+  it('equals tfjs-core formula bit for bit on wasm and still works with the SIMD kernels off', async () => {
+    const xs = random([2, 3, 5, 7]);
+    const gs = random([2, 3, 5, 7]);
+    const grad = () => tf.tidy(() => {
+      const g = tf.tensor(gs, [2, 3, 5, 7]);
+      return tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.sigmoid(x), g)))(tf.tensor(xs, [2, 3, 5, 7])).dataSync() as Float32Array;
+    });
+    const formula = () => tf.tidy(() => {
+      const y = tf.sigmoid(tf.tensor(xs, [2, 3, 5, 7]));
+      return tf.mul(tf.tensor(gs, [2, 3, 5, 7]), tf.mul(y, tf.sub(tf.scalar(1), y))).dataSync() as Float32Array;
+    });
+    await tf.setBackend('wasm');
+    expect(Array.from(grad())).toEqual(Array.from(formula()));
+    setSimdKernelsEnabled(false);
+    try {
+      expect(Array.from(grad())).toEqual(Array.from(formula()));
+    } finally {
+      setSimdKernelsEnabled(true);
+    }
+    await tf.setBackend('cpu');
+    expect(maxRel(grad(), formula())).toBe(0);
+  });
+});

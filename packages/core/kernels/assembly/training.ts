@@ -448,3 +448,21 @@ function gemmEdge(a: usize, b: usize, c: usize, k: i32, n: i32, i0: i32, i1: i32
     }
   }
 }
+
+// Sigmoid gradient dx = dy * (y * (1 - y)), in tfjs-core's operation order (bit-identical to its
+// three-op composition).
+export function sigmoidGrad(dy: usize, y: usize, dx: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const s = v128.load(y + off);
+    v128.store(dx + off, f32x4.mul(v128.load(dy + off), f32x4.mul(s, f32x4.sub(one, s))));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const s = load<f32>(y + off);
+    store<f32>(dx + off, load<f32>(dy + off) * (s * (1 - s)));
+  }
+}

@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import {
-  Cast, Conv2D, FusedBatchNorm, FusedConv2D, getGradient, getKernel, Mean, registerGradient, registerKernel, Sum, Tile,
+  Cast, Conv2D, FusedBatchNorm, FusedConv2D, getGradient, getKernel, Mean, registerGradient, registerKernel, Sigmoid, Sum, Tile,
   unregisterKernel, type KernelConfig,
 } from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch-norm.js';
@@ -17,6 +17,7 @@ import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
 import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
+import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
 import { makeTileConfig } from './tile.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
@@ -36,6 +37,7 @@ function trainingKernels(): KernelConfig[] {
     makeReduceConfig(Sum, stock(Sum)),
     makeReduceConfig(Mean, stock(Mean)),
     ...BROADCAST_OPS.map((op) => makeBroadcastConfig(op, stock(op))),
+    sigmoidGradKernelConfig,
   ];
 }
 
@@ -43,7 +45,8 @@ let registered: string[] | undefined;
 
 /**
  * Registers the training kernels for the 'wasm' backend once; later calls do nothing. Returns the kernel names.
- * Also replaces the FusedBatchNorm gradient (for every backend: same formulas, fewer passes).
+ * Also replaces the FusedBatchNorm gradient (for every backend: same formulas, fewer passes) and the
+ * Sigmoid gradient (a fused kernel on wasm, tfjs-core's formula elsewhere).
  */
 export function registerWasmTrainingKernels(): string[] {
   if (registered === undefined) {
@@ -53,6 +56,7 @@ export function registerWasmTrainingKernels(): string[] {
       registerKernel(config);
     }
     registerGradient(makeBatchNormGradConfig(getGradient(FusedBatchNorm)));
+    registerGradient(makeSigmoidGradConfig(getGradient(Sigmoid)));
     registered = configs.map((k) => k.kernelName);
   }
   return [...registered];

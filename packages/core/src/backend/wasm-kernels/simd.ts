@@ -16,6 +16,7 @@ export interface SimdKernels {
   col2im(cols: number, dx: number, ...g: PatchGeometry): void;
   pointwiseFilterGrad(x: number, dy: number, df: number, scratch: number, m: number, ci: number, co: number): void;
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
+  sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

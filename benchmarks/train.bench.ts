@@ -1,6 +1,10 @@
 /**
- * pnpm bench:train [--backends cpu,wasm] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
- *                  [--no-torch] [--python PATH] [--json]
+ * pnpm bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
+ *                  [--timeout SECONDS] [--no-torch] [--python PATH] [--torch-threads N] [--json]
+ *
+ * --budget: stop measuring a phase once its steps took this long (one step minimum; default 60 s).
+ * --timeout: kill a tfjs worker after this long (default never); the pure-JS cpu backend needs ~10 min for one
+ *   training step at 128 px, so `--backends wasm` or `--timeout 300` keeps a run short.
  *
  * Images/s of training steps (trainOnBatch, Adam, categorical cross-entropy) and of forward passes of the effscale
  * model, median over several steps after warm-up on fresh inputs, per tfjs backend and per configuration; and the
@@ -58,6 +62,8 @@ interface Options {
   steps: number;
   warmup: number;
   budgetSeconds: number;
+  /** Stop a tfjs worker after this long (0: never); what it finished is kept. */
+  timeoutSeconds: number;
   torch: boolean;
   python: string;
   torchThreads: number;
@@ -66,7 +72,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] ' +
+  'usage: bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] [--timeout SECONDS] ' +
   '[--no-torch] [--python PATH] [--torch-threads N] [--json]';
 
 function intArg(name: string, v: string | undefined, min: number): number {
@@ -82,6 +88,7 @@ function parseArgs(argv: string[]): Options {
     steps: 5,
     warmup: 2,
     budgetSeconds: 60,
+    timeoutSeconds: 0,
     torch: true,
     python: '/usr/bin/python3',
     torchThreads: 2,
@@ -108,6 +115,7 @@ function parseArgs(argv: string[]): Options {
     } else if (a === '--steps') o.steps = intArg('--steps', next(), 1);
     else if (a === '--warmup') o.warmup = intArg('--warmup', next(), 0);
     else if (a === '--budget') o.budgetSeconds = intArg('--budget', next(), 1);
+    else if (a === '--timeout') o.timeoutSeconds = intArg('--timeout', next(), 0);
     else if (a === '--torch-threads') o.torchThreads = intArg('--torch-threads', next(), 1);
     else if (a === '--seed') o.seed = intArg('--seed', next(), 0);
     else if (a === '--no-torch') o.torch = false;
@@ -242,7 +250,8 @@ function errorLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0];
 }
 
-async function runWorker(job: WorkerJob): Promise<TfjsResult> {
+/** Measures one (backend, config); `save` receives the result after each phase, so a timeout keeps what finished. */
+async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): Promise<TfjsResult> {
   const { backend, config: c } = job;
   const base: TfjsResult = { backend, config: c.id, status: 'ok' };
   const info = await selectBackend(backend);
@@ -265,6 +274,7 @@ async function runWorker(job: WorkerJob): Promise<TfjsResult> {
     tfjsVersion: tf.version_core,
     params: model.countParams(),
   };
+  save(result);
 
   try {
     result.train = await timeSteps(async () => {
@@ -279,6 +289,7 @@ async function runWorker(job: WorkerJob): Promise<TfjsResult> {
     result.train = { error: errorLine(err) };
     log(`  ${backend} ${c.id} train failed: ${errorLine(err)}`);
   }
+  save(result);
   try {
     result.forward = await timeSteps(async () => {
       const { x, y } = fresh();
@@ -347,7 +358,7 @@ async function dumpForTwin(tf: TF, model: import('@tensorflow/tfjs-layers').Laye
 }
 
 /** Runs one (backend, config) measurement in a fresh node process with the same loader flags. */
-function spawnWorker(job: WorkerJob): Promise<TfjsResult> {
+function spawnWorker(job: WorkerJob, timeoutSeconds: number): Promise<TfjsResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'effscale-bench-'));
   const out = path.join(dir, 'result.json');
   const script = fileURLToPath(import.meta.url);
@@ -357,16 +368,37 @@ function spawnWorker(job: WorkerJob): Promise<TfjsResult> {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout.on('data', (d: Buffer) => process.stderr.write(d));
+    let timedOut = false;
+    const timer =
+      timeoutSeconds > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            log(`  ${job.backend} ${job.config.id}: timed out after ${timeoutSeconds} s, stopping the worker`);
+            child.kill('SIGKILL');
+          }, timeoutSeconds * 1000)
+        : undefined;
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let partial: TfjsResult | undefined;
       try {
-        resolve(JSON.parse(readFileSync(out, 'utf8')) as TfjsResult);
+        partial = JSON.parse(readFileSync(out, 'utf8')) as TfjsResult;
       } catch {
-        resolve({
-          backend: job.backend,
-          config: job.config.id,
-          status: 'error',
-          message: `worker exited with ${signal ?? `code ${code}`} before writing a result`,
-        });
+        partial = undefined;
+      }
+      try {
+        if (timedOut) {
+          resolve({ backend: job.backend, config: job.config.id, ...partial, status: 'error', message: `timed out after ${timeoutSeconds} s` });
+        } else if (partial !== undefined && code === 0) {
+          resolve(partial);
+        } else {
+          resolve({
+            backend: job.backend,
+            config: job.config.id,
+            ...partial,
+            status: 'error',
+            message: `worker exited with ${signal ?? `code ${code}`} before finishing`,
+          });
+        }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -548,13 +580,14 @@ function writeAtomically(file: string, text: string): void {
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--worker') {
     const job = JSON.parse(argv[1]) as WorkerJob;
-    const result = await runWorker(job).catch((err: unknown): TfjsResult => ({
+    const save = (r: TfjsResult): void => writeAtomically(argv[2], JSON.stringify(r));
+    const result = await runWorker(job, save).catch((err: unknown): TfjsResult => ({
       backend: job.backend,
       config: job.config.id,
       status: 'error',
       message: errorLine(err),
     }));
-    writeFileSync(argv[2], JSON.stringify(result));
+    save(result);
     return 0;
   }
 
@@ -579,7 +612,7 @@ async function main(argv: string[]): Promise<number> {
       for (const backend of o.backends) {
         log(`tfjs ${backend} ${c.id}: ${o.warmup} warm-up + up to ${o.steps} steps, batch ${c.batch}`);
         const job: WorkerJob = { backend, config: c, steps: o.steps, warmup: o.warmup, budgetSeconds: o.budgetSeconds, seed: o.seed };
-        const r = await spawnWorker(torchOk && !dumped ? { ...job, dumpDir } : job);
+        const r = await spawnWorker(torchOk && !dumped ? { ...job, dumpDir } : job, o.timeoutSeconds);
         dumped ||= existsSync(path.join(dumpDir, 'dump.json'));
         if (r.status === 'unavailable') log(`  ${backend} unavailable: ${r.message}`);
         else if (r.message) log(`  ${backend} ${c.id}: ${r.message}`);

@@ -466,3 +466,94 @@ export function sigmoidGrad(dy: usize, y: usize, dx: usize, n: i32): void {
     store<f32>(dx + off, load<f32>(dy + off) * (s * (1 - s)));
   }
 }
+
+// Per-channel sum of squared deviations: out[i] = sum over rows of (x[row, i] - mean[i])^2, rows in
+// blocks of 64 through `scratch` (c floats).
+export function sumSquaredDeviation(x: usize, mean: usize, out: usize, scratch: usize, rows: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  memory.fill(out, 0, row);
+  let s = x;
+  for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = min(r0 + 64, rows);
+    memory.fill(scratch, 0, row);
+    for (let r = r0; r < r1; r++) {
+      let i = 0;
+      for (; i < c4; i += 4) {
+        const off = <usize>i << 2;
+        const d = f32x4.sub(v128.load(s + off), v128.load(mean + off));
+        v128.store(scratch + off, f32x4.add(v128.load(scratch + off), f32x4.mul(d, d)));
+      }
+      for (; i < c; i++) {
+        const off = <usize>i << 2;
+        const d = load<f32>(s + off) - load<f32>(mean + off);
+        store<f32>(scratch + off, load<f32>(scratch + off) + d * d);
+      }
+      s += row;
+    }
+    addInto(out, scratch, c);
+  }
+}
+
+// Per-channel sums for the batchnorm gradient: sumDy[i] = sum of dy, sumDyXmu[i] = sum of
+// dy * (x - mean), rows in blocks of 64 through `scratch` (2*c floats).
+export function batchNormGradSums(dy: usize, x: usize, mean: usize, sumDy: usize, sumDyXmu: usize, scratch: usize, rows: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  const s2 = scratch + row;
+  memory.fill(sumDy, 0, row);
+  memory.fill(sumDyXmu, 0, row);
+  let g = dy;
+  let s = x;
+  for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = min(r0 + 64, rows);
+    memory.fill(scratch, 0, row << 1);
+    for (let r = r0; r < r1; r++) {
+      let i = 0;
+      for (; i < c4; i += 4) {
+        const off = <usize>i << 2;
+        const gv = v128.load(g + off);
+        const d = f32x4.sub(v128.load(s + off), v128.load(mean + off));
+        v128.store(scratch + off, f32x4.add(v128.load(scratch + off), gv));
+        v128.store(s2 + off, f32x4.add(v128.load(s2 + off), f32x4.mul(gv, d)));
+      }
+      for (; i < c; i++) {
+        const off = <usize>i << 2;
+        const gv = load<f32>(g + off);
+        store<f32>(scratch + off, load<f32>(scratch + off) + gv);
+        store<f32>(s2 + off, load<f32>(s2 + off) + gv * (load<f32>(s + off) - load<f32>(mean + off)));
+      }
+      g += row;
+      s += row;
+    }
+    addInto(sumDy, scratch, c);
+    addInto(sumDyXmu, s2, c);
+  }
+}
+
+// dx = dy * a[i] + (x - mean[i]) * b[i] + k[i] per channel i (the batchnorm input gradient with
+// the per-channel coefficients computed by the caller).
+export function batchNormGradApply(dy: usize, x: usize, mean: usize, a: usize, b: usize, k: usize, dx: usize, rows: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  let g = dy;
+  let s = x;
+  let o = dx;
+  for (let r = 0; r < rows; r++) {
+    let i = 0;
+    for (; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const d = f32x4.sub(v128.load(s + off), v128.load(mean + off));
+      const v = f32x4.add(f32x4.add(f32x4.mul(v128.load(g + off), v128.load(a + off)), f32x4.mul(d, v128.load(b + off))), v128.load(k + off));
+      v128.store(o + off, v);
+    }
+    for (; i < c; i++) {
+      const off = <usize>i << 2;
+      const d = load<f32>(s + off) - load<f32>(mean + off);
+      store<f32>(o + off, load<f32>(g + off) * load<f32>(a + off) + d * load<f32>(b + off) + load<f32>(k + off));
+    }
+    g += row;
+    s += row;
+    o += row;
+  }
+}

@@ -6,3 +6,4 @@ export {
 export type { ModuleLoader } from './loader.js';
 export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 export { setSimdKernelsEnabled } from './wasm-kernels/simd.js';
+export { batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';

@@ -1,0 +1,81 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { batchNormTraining, initBackend } from '../src/backend/index.js';
+
+// batchNormTraining: fused kernels on wasm, tf.moments + tf.batchNorm elsewhere. Both must give the
+// same outputs and gradients (to x, gamma, beta, including through the returned statistics).
+
+let seed = 4242;
+function random(n: number, lo = -2, hi = 2): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = lo + (seed / 2 ** 32) * (hi - lo);
+  }
+  return a;
+}
+
+function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < b.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    s = Math.max(s, Math.abs(b[i]));
+  }
+  return d / Math.max(s, 1e-30);
+}
+
+const shape = [4, 6, 5, 12];
+const n = shape.reduce((a, b) => a * b);
+const data = { x: random(n, 1, 3), g: random(n), gamma: random(12, 0.5, 1.5), beta: random(12), hm: random(12), hv: random(12) };
+
+async function run(backend: string, useStats: boolean): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const f = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => {
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);
+      let loss = tf.sum(tf.mul(y, tf.tensor(data.g, shape)));
+      if (useStats) loss = tf.add(loss, tf.add(tf.sum(tf.mul(mean, tf.tensor1d(data.hm))), tf.sum(tf.mul(variance, tf.tensor1d(data.hv)))));
+      return loss;
+    };
+    const x = tf.tensor(data.x, shape);
+    const gamma = tf.tensor1d(data.gamma);
+    const beta = tf.tensor1d(data.beta);
+    const out = batchNormTraining(x, gamma, beta, 1e-3);
+    const grads = tf.grads(f)([x, gamma, beta]);
+    return [out.y, out.mean, out.variance, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('batchNormTraining', () => {
+  for (const useStats of [false, true]) {
+    it(`gives the same outputs and gradients on wasm (fused) and cpu${useStats ? ', with a loss on the statistics' : ''}`, async () => {
+      const ref = await run('cpu', useStats);
+      const got = await run('wasm', useStats);
+      const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
+      names.forEach((name, i) => expect(maxRel(got[i], ref[i]), name).toBeLessThanOrEqual(1e-4));
+    });
+  }
+
+  it('runs as one fused kernel (and one gradient kernel) on wasm', async () => {
+    await tf.setBackend('wasm');
+    const info = await tf.profile(() => tf.tidy(() => {
+      const f = (x: tf.Tensor) => tf.sum(batchNormTraining(x, tf.ones([12]), tf.zeros([12]), 1e-3).y);
+      return tf.grad(f)(tf.tensor(data.x, shape));
+    }));
+    expect(info.kernelNames).toContain('EffscaleBatchNormTrain');
+    expect(info.kernelNames).toContain('EffscaleBatchNormTrainGrad');
+    expect(info.kernelNames).not.toContain('Mean');
+  });
+
+  it('rejects per-channel parameters of the wrong shape and a non-positive epsilon', () => {
+    const x = tf.zeros([2, 3, 3, 4]);
+    expect(() => batchNormTraining(x, tf.ones([3]), tf.zeros([4]), 1e-3)).toThrow('gamma of shape [3] (allowed: [4], one per channel)');
+    expect(() => batchNormTraining(x, tf.ones([4]), tf.zeros([4]), 0)).toThrow('epsilon 0 (allowed: > 0)');
+  });
+});

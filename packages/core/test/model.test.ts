@@ -146,14 +146,15 @@ describe('buildModel: a tiny scaled net runs', () => {
     const m = buildModel(tiny({ dropout: 0, dropConnectRate: 0 }), { seed: 2 });
     try {
       m.compile({ optimizer: tf.train.adam(1e-2), loss: 'categoricalCrossentropy' });
-      const x = tf.randomNormal([4, 32, 32, 1], 0, 1, 'float32', 5);
-      const y = tf.oneHot(tf.tensor1d([0, 3, 7, 9], 'int32'), 10);
+      // The pure-JS cpu backend needs seconds per step even here: keep the batch and step count small.
+      const x = tf.randomNormal([2, 32, 32, 1], 0, 1, 'float32', 5);
+      const y = tf.oneHot(tf.tensor1d([3, 7], 'int32'), 10);
       const before = weightsOf(m);
       const losses: number[] = [];
-      for (let i = 0; i < 4; i++) losses.push((await m.trainOnBatch(x, y)) as number);
+      for (let i = 0; i < 3; i++) losses.push((await m.trainOnBatch(x, y)) as number);
       const after = weightsOf(m);
       expect(losses.every(Number.isFinite)).toBe(true);
-      expect(losses[3]).toBeLessThan(losses[0]);
+      expect(losses[2]).toBeLessThan(losses[0]);
       expect(after.get('stem_conv/kernel')).not.toEqual(before.get('stem_conv/kernel'));
       expect(after.get('block2a_se_reduce/bias')).not.toEqual(before.get('block2a_se_reduce/bias'));
       expect(after.get('top_bn/moving_mean')).not.toEqual(before.get('top_bn/moving_mean'));

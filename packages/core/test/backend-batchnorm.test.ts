@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormTraining, initBackend } from '../src/backend/index.js';
+import { batchNormTraining, fusedBatchNormalization, initBackend } from '../src/backend/index.js';
 
 // batchNormTraining: fused kernels on wasm, tf.moments + tf.batchNorm elsewhere. Both must give the
 // same outputs and gradients (to x, gamma, beta, including through the returned statistics).
@@ -77,5 +77,43 @@ describe('batchNormTraining', () => {
     const x = tf.zeros([2, 3, 3, 4]);
     expect(() => batchNormTraining(x, tf.ones([3]), tf.zeros([4]), 1e-3)).toThrow('gamma of shape [3] (allowed: [4], one per channel)');
     expect(() => batchNormTraining(x, tf.ones([4]), tf.zeros([4]), 0)).toThrow('epsilon 0 (allowed: > 0)');
+  });
+});
+
+describe('FusedBatchNormalization layer', () => {
+  for (const backend of ['wasm', 'cpu']) {
+    it(`behaves like tf.layers.batchNormalization on ${backend} (training, moving averages, inference, gradients)`, async () => {
+      await tf.setBackend(backend);
+      const shape4 = [3, 4, 5, 6];
+      const x = tf.tensor(random(3 * 4 * 5 * 6, 0, 4), shape4);
+      const g = tf.tensor(random(3 * 4 * 5 * 6), shape4);
+      const weights = [random(6, 0.5, 1.5), random(6), random(6), random(6, 0.5, 2)].map((w) => tf.tensor1d(w));
+      const stock = tfl.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3 });
+      const fused = fusedBatchNormalization({ momentum: 0.9, epsilon: 1e-3 });
+      const results = [stock, fused].map((layer) => {
+        layer.build([null, 4, 5, 6]);
+        layer.setWeights(weights);
+        const vars = layer.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+        const training = tf.tidy(() => (layer.apply(x, { training: true }) as tf.Tensor).dataSync() as Float32Array);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, g)) as tf.Scalar, vars);
+        const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t, { training: true }) as tf.Tensor, g)))(x);
+        const inference = tf.tidy(() => (layer.apply(x, { training: false }) as tf.Tensor).dataSync() as Float32Array);
+        const out = [training, ...vars.map((v) => grads[v.name].dataSync() as Float32Array), dx.dataSync() as Float32Array,
+          ...layer.getWeights().map((w) => w.dataSync() as Float32Array), inference];
+        tf.dispose([...Object.values(grads), dx]);
+        return out;
+      });
+      expect(fused.getWeights().map((w) => w.shape)).toEqual(stock.getWeights().map((w) => w.shape));
+      expect(fused.countParams()).toBe(stock.countParams());
+      const names = ['training y', 'dgamma', 'dbeta', 'dx', 'gamma', 'beta', 'moving_mean', 'moving_variance', 'inference y'];
+      names.forEach((name, i) => expect(maxRel(results[1][i], results[0][i]), name).toBeLessThanOrEqual(1e-4));
+      tf.dispose([x, g, ...weights]);
+    });
+  }
+
+  it('round-trips its config', () => {
+    const layer = fusedBatchNormalization({ name: 'bn_x', momentum: 0.95, epsilon: 1e-5 });
+    expect(layer.getConfig()).toMatchObject({ name: 'bn_x', momentum: 0.95, epsilon: 1e-5 });
+    expect(() => fusedBatchNormalization({ momentum: 2 })).toThrow('momentum 2 (allowed: 0..1)');
   });
 });

@@ -7,3 +7,4 @@ export type { ModuleLoader } from './loader.js';
 export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 export { setSimdKernelsEnabled } from './wasm-kernels/simd.js';
 export { batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
+export { FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig } from './batch-norm-layer.js';

@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+type Shape = (number | null)[];
+import { batchNormTraining } from './batch-norm-training.js';
+
+export interface FusedBatchNormalizationConfig {
+  name?: string;
+  /** Moving-average momentum, Keras semantics: moving = moving * momentum + batch * (1 - momentum). */
+  momentum?: number;
+  epsilon?: number;
+  trainable?: boolean;
+}
+
+/**
+ * A drop-in for tf.layers.batchNormalization({ axis: -1 }) (same weights: gamma, beta, moving_mean,
+ * moving_variance; same training and inference results) whose training step runs batchNormTraining:
+ * one fused kernel and one fused gradient on wasm instead of ~23 passes over the activation.
+ */
+export class FusedBatchNormalization extends tfl.layers.Layer {
+  static className = 'FusedBatchNormalization';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private gamma: tfl.LayerVariable | undefined;
+  private beta: tfl.LayerVariable | undefined;
+  private movingMean: tfl.LayerVariable | undefined;
+  private movingVariance: tfl.LayerVariable | undefined;
+
+  constructor(config: FusedBatchNormalizationConfig = {}) {
+    super({ name: config.name, trainable: config.trainable });
+    this.momentum = config.momentum ?? 0.99;
+    this.epsilon = config.epsilon ?? 1e-3;
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`momentum ${this.momentum} (allowed: 0..1)`);
+    if (!(this.epsilon > 0)) throw new Error(`epsilon ${this.epsilon} (allowed: > 0)`);
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const c = shape[shape.length - 1];
+    if (c == null) throw new Error(`${this.name}: the channel axis (last) must have a known size, got [${shape.join(', ')}]`);
+    this.gamma = this.addWeight('gamma', [c], 'float32', tfl.initializers.ones(), undefined, true);
+    this.beta = this.addWeight('beta', [c], 'float32', tfl.initializers.zeros(), undefined, true);
+    this.movingMean = this.addWeight('moving_mean', [c], 'float32', tfl.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight('moving_variance', [c], 'float32', tfl.initializers.ones(), undefined, false);
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const [gamma, beta, movingMean, movingVariance] = [this.gamma, this.beta, this.movingMean, this.movingVariance];
+    if (!gamma || !beta || !movingMean || !movingVariance) throw new Error(`${this.name}: called before build`);
+    if (kwargs.training !== true) {
+      return tf.batchNorm(x, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.epsilon);
+    }
+    const { y, mean, variance } = batchNormTraining(x, gamma.read(), beta.read(), this.epsilon);
+    tf.tidy(() => {
+      const decay = 1 - this.momentum;
+      movingMean.write(tf.sub(movingMean.read(), tf.mul(tf.sub(movingMean.read(), mean), decay)));
+      movingVariance.write(tf.sub(movingVariance.read(), tf.mul(tf.sub(movingVariance.read(), variance), decay)));
+    });
+    return y;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), momentum: this.momentum, epsilon: this.epsilon };
+  }
+}
+tf.serialization.registerClass(FusedBatchNormalization);
+
+export function fusedBatchNormalization(config: FusedBatchNormalizationConfig = {}): FusedBatchNormalization {
+  return new FusedBatchNormalization(config);
+}

@@ -36,7 +36,8 @@ function viaPatches(backend: WasmBackend, simd: SimdKernels, x: TensorInfo, dy: 
   return out;
 }
 
-// dW[ci, co] = sum over rows of x[row, ci] * dy[row, co]: one matrix product with the smaller operand transposed.
+// dW[ci, co] = sum over rows of x[row, ci] * dy[row, co]: the SIMD x^T dy kernel (no transposes), else
+// one BatchMatMul with the smaller operand transposed first.
 function pointwise(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Conv2DInfo): TensorInfo {
   const rows = info.batchSize * info.inHeight * info.inWidth;
   const ci = info.inChannels;

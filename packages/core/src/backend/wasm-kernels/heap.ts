@@ -58,13 +58,6 @@ export function disposeInfos(backend: WasmBackend, ...infos: TensorInfo[]): void
   for (const t of infos) backend.disposeData(t.dataId);
 }
 
-export function zeroFill(backend: WasmBackend, t: TensorInfo): void {
-  const off = f32Offset(backend, t);
-  let n = 1;
-  for (const d of t.shape) n *= d;
-  heapF32(backend).fill(0, off, off + n);
-}
-
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;

@@ -33,7 +33,7 @@ export function permute(backend: WasmBackend, x: TensorInfo, perm: readonly numb
   return out;
 }
 
-export function permuteInto(backend: WasmBackend, x: TensorInfo, perm: readonly number[], dst: number): void {
+function permuteInto(backend: WasmBackend, x: TensorInfo, perm: readonly number[], dst: number): void {
   const heap = heapF32(backend);
   const src = f32Offset(backend, x);
   const n = sizeOf(x.shape);

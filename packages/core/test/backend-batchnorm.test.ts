@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormTraining, fusedBatchNormalization, initBackend } from '../src/backend/index.js';
+import { batchNormTraining, fusedBatchNormalization, fusedSwish, initBackend } from '../src/backend/index.js';
 
 // batchNormTraining: fused kernels on wasm, tf.moments + tf.batchNorm elsewhere. Both must give the
 // same outputs and gradients (to x, gamma, beta, including through the returned statistics).
@@ -116,4 +116,27 @@ describe('FusedBatchNormalization layer', () => {
     expect(layer.getConfig()).toMatchObject({ name: 'bn_x', momentum: 0.95, epsilon: 1e-5 });
     expect(() => fusedBatchNormalization({ momentum: 2 })).toThrow('momentum 2 (allowed: 0..1)');
   });
+});
+
+describe('FusedSwish layer', () => {
+  for (const backend of ['wasm', 'cpu']) {
+    it(`gives tf.layers swish values bit for bit and its gradient on ${backend}`, async () => {
+      await tf.setBackend(backend);
+      const shape4 = [2, 3, 4, 5];
+      const x = tf.tensor(random(120, -6, 6), shape4);
+      const g = tf.tensor(random(120), shape4);
+      const stock = tfl.layers.activation({ activation: 'swish' });
+      const fused = fusedSwish();
+      const [ys, yf] = [stock, fused].map((l) => (l.apply(x) as tf.Tensor).dataSync() as Float32Array);
+      expect(Array.from(yf)).toEqual(Array.from(ys));
+      const [gs, gf] = [stock, fused].map((l) =>
+        tf.grad((t: tf.Tensor) => tf.sum(tf.mul(l.apply(t) as tf.Tensor, g)))(x).dataSync() as Float32Array);
+      expect(maxRel(gf, gs)).toBeLessThanOrEqual(1e-6);
+      if (backend === 'wasm') {
+        const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(fused.apply(t) as tf.Tensor))(x));
+        expect(info.kernelNames).toContain('EffscaleSwishGrad');
+      }
+      tf.dispose([x, g]);
+    });
+  }
 });

@@ -557,3 +557,21 @@ export function batchNormGradApply(dy: usize, x: usize, mean: usize, a: usize, b
     o += row;
   }
 }
+
+// Swish gradient from the saved sigmoid s = sigmoid(x): dx = dy * s * (1 + x * (1 - s)).
+export function swishGrad(dy: usize, x: usize, s: usize, dx: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const sv = v128.load(s + off);
+    const t = f32x4.add(one, f32x4.mul(v128.load(x + off), f32x4.sub(one, sv)));
+    v128.store(dx + off, f32x4.mul(f32x4.mul(v128.load(dy + off), sv), t));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const sv = load<f32>(s + off);
+    store<f32>(dx + off, load<f32>(dy + off) * sv * (1 + load<f32>(x + off) * (1 - sv)));
+  }
+}

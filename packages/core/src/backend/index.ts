@@ -8,3 +8,4 @@ export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 export { setSimdKernelsEnabled } from './wasm-kernels/simd.js';
 export { batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
 export { FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig } from './batch-norm-layer.js';
+export { swish, FusedSwish, fusedSwish } from './swish.js';

@@ -19,6 +19,7 @@ import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-i
 import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
 import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
+import { swishGradKernelConfig } from './swish-grad.js';
 import { makeTileConfig } from './tile.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
@@ -39,6 +40,7 @@ function trainingKernels(): KernelConfig[] {
     makeReduceConfig(Mean, stock(Mean)),
     ...BROADCAST_OPS.map((op) => makeBroadcastConfig(op, stock(op))),
     sigmoidGradKernelConfig,
+    swishGradKernelConfig,
     batchNormTrainConfig,
     batchNormTrainGradConfig,
   ];

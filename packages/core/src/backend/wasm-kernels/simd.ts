@@ -17,6 +17,7 @@ export interface SimdKernels {
   pointwiseFilterGrad(x: number, dy: number, df: number, scratch: number, m: number, ci: number, co: number): void;
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
   sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
+  swishGrad(dy: number, x: number, s: number, dx: number, n: number): void;
   sumSquaredDeviation(x: number, mean: number, out: number, scratch: number, rows: number, c: number): void;
   batchNormGradSums(dy: number, x: number, mean: number, sumDy: number, sumDyXmu: number, scratch: number, rows: number, c: number): void;
   batchNormGradApply(dy: number, x: number, mean: number, a: number, b: number, k: number, dx: number, rows: number, c: number): void;

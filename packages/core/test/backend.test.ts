@@ -72,6 +72,23 @@ describe('initBackend', () => {
     expect(info.fallbacks).toEqual(['tfjs-node-gpu: native addon not built (libtensorflow could not be downloaded at install time)']);
   });
 
+  it('drops kernels a half-loaded tfjs-node-gpu registered before its addon failed', async () => {
+    const marker = (name: string) => () => ({ dataId: {}, shape: [], dtype: 'float32' as const, from: name });
+    const halfLoadedGpu = () => {
+      tf.registerKernel({ kernelName: 'EffscaleProbe', backendName: 'tensorflow', kernelFunc: marker('gpu') as never });
+      return addonMissing('tfjs-node-gpu')();
+    };
+    const node = () => {
+      tf.registerKernel({ kernelName: 'EffscaleProbe', backendName: 'tensorflow', kernelFunc: marker('node') as never });
+      return fakeTensorflowModule();
+    };
+    await initBackend('cpu');
+    const info = await initBackend('tensorflow', { loadModule: loader({ [GPU]: halfLoadedGpu, [NODE]: node }) });
+    expect(info.name).toBe('tensorflow');
+    const probe = tf.getKernel('EffscaleProbe', 'tensorflow');
+    expect((probe?.kernelFunc as unknown as () => { from: string })().from).toBe('node');
+  });
+
   it('falls back to wasm when neither node package loads, logging reasons only when verbose', async () => {
     const lines: string[] = [];
     const load = loader({ [GPU]: notInstalled(GPU), [NODE]: addonMissing('tfjs-node') });

@@ -116,6 +116,7 @@ async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: Mod
   try {
     mod = load(pkg);
   } catch (err) {
+    forgetTensorflowBackend();
     throw new CandidateFailed(explainLoadFailure(candidate, pkg, err));
   }
   if (tf.findBackendFactory('tensorflow') == null) {
@@ -134,6 +135,15 @@ async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: Mod
     // libtensorflow's intra-op pool defaults to one thread per core.
     threads: availableParallelism(),
   };
+}
+
+/**
+ * A tfjs-node package that fails to load its native addon has already registered its kernels for
+ * 'tensorflow'; drop them so the next candidate registers its own (and does not warn about each).
+ */
+function forgetTensorflowBackend(): void {
+  for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
+  if (tf.findBackendFactory('tensorflow') != null) tf.removeBackend('tensorflow');
 }
 
 async function tryWasm(): Promise<Chosen> {

@@ -139,7 +139,7 @@ async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: Mod
 
 /**
  * A tfjs-node package that fails to load its native addon has already registered its kernels for
- * 'tensorflow'; drop them so the next candidate registers its own (and does not warn about each).
+ * 'tensorflow'; drop them so the next candidate registers its own without a warning per kernel.
  */
 function forgetTensorflowBackend(): void {
   for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './loader.js';
-import { silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
+import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 
@@ -78,7 +78,8 @@ export async function initBackend(request?: BackendRequest | string, opts: InitB
 async function select(req: BackendRequest, opts: InitBackendOptions): Promise<BackendInfo> {
   const verbose = opts.verbose === true;
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  if (!verbose) silenceTfjsNoise();
+  if (verbose) restoreTfjsWarnings();
+  else silenceTfjsNoise();
   const load = opts.loadModule ?? defaultModuleLoader;
   const fallbacks: string[] = [];
   for (const candidate of PLAN[req]) {

@@ -9,6 +9,11 @@ export function silenceTfjsNoise(): void {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 }
 
+/** Verbose runs show TensorFlow.js's warnings again. */
+export function restoreTfjsWarnings(): void {
+  env().set('PROD', false);
+}
+
 /** The pure-JS cpu backend prints its banner on first write; mark it as already used. */
 export function silenceCpuBanner(backend: unknown): void {
   const b = backend as { firstUse?: boolean };

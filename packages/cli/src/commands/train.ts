@@ -13,7 +13,7 @@ import { checkBackendFlag, DATA_OPTIONS, dataFromFlags, parseBytes } from '../da
 
 export const TRAIN_HELP = `effscale train: proxy-train a scaled network
 
-Network (one of; default --depth 1 --width 0.5 --resolution 32, the documented proxy):
+Network (one of; default --depth 0.5 --width 0.5 --resolution 32, the documented proxy):
   --model b0 | --phi P [--alpha --beta --gamma] | --depth D --width W --resolution PX
 Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir DIR] [--train-limit N] [--val-limit N]
          [--val-fraction 0.2] [--augment | --no-augment] [--normalize standardize|zero-one] [--channels 1|3]
@@ -81,7 +81,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   if (v.epochs !== undefined && v.steps !== undefined) throw new UsageError('give a budget in --epochs or --steps, not both');
   const net: NetworkFlags = { ...v };
   const named = v.model !== undefined || v.phi !== undefined || v.depth !== undefined || v.width !== undefined;
-  if (!named) Object.assign(net, { depth: '1', width: '0.5', resolution: v.resolution ?? '32' });
+  if (!named) Object.assign(net, { depth: '0.5', width: '0.5', resolution: v.resolution ?? '32' });
   const channels = v.channels !== undefined ? await parseInteger('channels', v.channels) : undefined;
   if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels ${channels} must be 1 or 3 for image data`);
   const specs = await networksFromFlags({ ...net, channels: undefined, classes: undefined });

@@ -1,6 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Layer, LayerOp } from '../arch/architecture.js';
 import { convKernelInitializer, denseKernelInitializer } from './init.js';
+import { fusedBatchNormalization } from '../backend/batch-norm-layer.js';
+import { fusedSwish } from '../backend/swish.js';
 
 export type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -65,12 +67,15 @@ function depthwiseConv2d(layer: Layer, x: SymbolicTensor, ctx: OpContext): Symbo
   );
 }
 
+// Same weights and results as tf.layers.batchNormalization / activation('swish'), with a fused gradient that
+// trains 1.5-2x faster on the wasm backend (see backend/batch-norm-layer.ts).
 function batchNorm(layer: Layer, x: SymbolicTensor): SymbolicTensor {
-  return apply(tfl.layers.batchNormalization({ name: layer.name, axis: -1, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
+  return apply(fusedBatchNormalization({ name: layer.name, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
 }
 
 function activation(layer: Layer, x: SymbolicTensor): SymbolicTensor {
   const fn = layer.op as 'swish' | 'sigmoid' | 'softmax';
+  if (fn === 'swish') return apply(fusedSwish({ name: layer.name }), x);
   return apply(tfl.layers.activation({ name: layer.name, activation: fn }), x);
 }
 

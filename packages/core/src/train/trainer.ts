@@ -183,6 +183,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     maskRng.setState(state.rng);
   } else {
     model = buildModel(arch, { seed });
+    if (recipe.zeroInitHead) {
+      const head = model.getLayer('predictions');
+      head.setWeights(head.getWeights().map((w) => tf.zerosLike(w)));
+    }
     state = { step: 0, epoch: 0, batchInEpoch: 0, rng: maskRng.getState(), trainSeconds: 0, imagesSeen: 0 };
   }
   const metrics = new MetricsLog(join(out, 'metrics.jsonl'), join(out, 'metrics.csv'));

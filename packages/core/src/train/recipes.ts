@@ -35,6 +35,8 @@ export interface Recipe {
    * few classes Keras' init gives logits of std ~3-5 and a first epoch spent undoing them.
    */
   zeroInitHead: boolean;
+  /** Data augmentation; null: the dataset's default (off for digits, on otherwise). */
+  augment: boolean | null;
 }
 
 export const RECIPES: Readonly<Record<'paper' | 'seed' | 'proxy', Recipe>> = Object.freeze({
@@ -57,6 +59,7 @@ export const RECIPES: Readonly<Record<'paper' | 'seed' | 'proxy', Recipe>> = Obj
     dropout: null,
     dropConnectRate: 0.2,
     zeroInitHead: false,
+    augment: null,
   },
   seed: {
     name: 'seed',
@@ -77,6 +80,7 @@ export const RECIPES: Readonly<Record<'paper' | 'seed' | 'proxy', Recipe>> = Obj
     dropout: null,
     dropConnectRate: 0.2,
     zeroInitHead: false,
+    augment: null,
   },
   /**
    * Short proxy trainings (about one epoch). From scratch, EfficientNet learns slowly in its first epoch: Keras'
@@ -102,6 +106,7 @@ export const RECIPES: Readonly<Record<'paper' | 'seed' | 'proxy', Recipe>> = Obj
     dropout: 0,
     dropConnectRate: 0,
     zeroInitHead: true,
+    augment: false,
   },
 });
 

@@ -132,7 +132,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const arch = resolveArchitecture(spec);
   opts.preflight?.(arch, opts.batchSize, backend);
 
-  const augment = opts.augment ?? defaultAugment(ds.name);
+  const augment = opts.augment ?? recipe.augment ?? defaultAugment(ds.name);
   // Resolved to concrete mean/std (train split statistics) so eval and predict apply exactly the same transform.
   const normalize: ChannelStats = resolveNormalization(opts.normalize ?? 'standardize', channels, ds.train.stats);
   const batchOpts = { batchSize: opts.batchSize, resolution: arch.resolution, channels, normalize, seed };

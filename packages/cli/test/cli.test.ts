@@ -1,24 +1,11 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { describe, expect, it } from 'vitest';
+import { cli } from './run-cli.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('../bin/effscale.js', import.meta.url));
-
-/** Run the CLI in-process, capturing stdout/stderr. */
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  const code = await main(argv);
-  vi.restoreAllMocks();
-  return { code, out, err };
-}
-afterEach(() => vi.restoreAllMocks());
 
 describe('effscale flops', () => {
   it('--model all --json: one object per preset with the documented fields', async () => {

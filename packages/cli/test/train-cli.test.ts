@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './run-cli.js';
 import { tempDir, writeIdxSet } from '../../core/test/fixtures/data/helpers.js';
 
 const data = tempDir('cli-train-data');
@@ -13,18 +13,6 @@ afterAll(() => {
   runs.cleanup();
 });
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
-  vi.spyOn(console, 'log').mockImplementation((...a) => void (out += a.join(' ') + '\n'));
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 const out = join(runs.dir, 'run');
 const tiny = ['--depth', '1', '--width', '0.25', '--resolution', '16', '--data', 'mnist', '--data-dir', data.dir, '--batch-size', '16',

@@ -21,6 +21,7 @@ Budget:  --epochs N (default 1) | --steps N; --batch-size 32; --eval-batch-size 
 Recipe:  --recipe proxy|seed|paper (default proxy); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
          --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
 Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
+         --checkpoint-every N (steps; a checkpoint is always written at the end of each epoch)
          --max-memory 4GiB --verbose --json
 Ctrl-C checkpoints at the next step; run the same command with --resume to continue.`;
 
@@ -67,7 +68,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ...NETWORK_OPTIONS, ...DATA_OPTIONS, ...RECIPE_FLAGS,
       epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'eval-batch-size': { type: 'string' },
       recipe: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
-      backend: { type: 'string' }, 'max-memory': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
+      backend: { type: 'string' }, 'max-memory': { type: 'string' }, 'checkpoint-every': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -157,6 +158,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         checkTrainingMemory(arch, bs, limit, backend.name === 'wasm' && maxMemory === undefined ? ' (wasm heap cap, or half the RAM)' : '');
       },
       onEvent, signal: controller.signal,
+      checkpointEvery: v['checkpoint-every'] !== undefined ? await parseInteger('checkpoint-every', v['checkpoint-every']) : undefined,
     });
     if (result.completed && result.final) {
       const f = result.final;

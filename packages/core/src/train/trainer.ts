@@ -45,6 +45,8 @@ export interface TrainOptions {
   onEvent?: (e: TrainEvent) => void;
   /** Aborting checkpoints at the next step boundary and returns; `--resume` continues from there. */
   signal?: AbortSignal;
+  /** Also checkpoint every N steps within an epoch, so a crash (not just Ctrl-C) loses at most N steps. */
+  checkpointEvery?: number;
 }
 
 export type TrainEvent =
@@ -105,6 +107,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkPositiveInt('batch size', opts.batchSize);
   checkPositiveInt('epochs', opts.epochs);
   checkPositiveInt('steps', opts.steps);
+  checkPositiveInt('checkpoint every', opts.checkpointEvery);
   if (opts.epochs !== undefined && opts.steps !== undefined) throw new TrainConfigError('give a budget in --epochs or --steps, not both');
   const recipeName = opts.recipe ?? 'proxy';
   const baseRecipe = RECIPES[recipeName];
@@ -242,6 +245,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         opts.onEvent?.({ type: 'step', step: state.step, totalSteps, epoch: state.epoch, loss, lr, imagesPerSec: b.size / secs });
         if (opts.signal?.aborted) interrupted = true;
         if (state.step >= totalSteps || interrupted) break;
+        if (opts.checkpointEvery && state.step % opts.checkpointEvery === 0 && state.batchInEpoch < stepsPerEpoch) {
+          state.rng = maskRng.getState();
+          await saveCheckpoint(ckptDir, model, optimizer, state);
+          opts.onEvent?.({ type: 'checkpoint', dir: ckptDir, step: state.step });
+        }
       }
       const epochDone = state.batchInEpoch >= stepsPerEpoch;
       if (epochDone || state.step >= totalSteps) {

@@ -43,6 +43,19 @@ describe('effscale flops', () => {
     expect(csv).toHaveLength(3);
   });
 
+  it('other baselines as block strings, and resolution multipliers', async () => {
+    const blocks = 'r1_k3_s11_e1_i32_o16_se0.25,r2_k3_s22_e6_i16_o24_noskip';
+    const [r] = JSON.parse((await cli('flops', '--depth', '1', '--width', '1', '--resolution-multiplier', '0.5', '--blocks', blocks,
+      '--per-layer', '--json')).out);
+    expect(r.resolution).toBe(112);
+    expect(r.stageRepeats).toEqual([1, 2]);
+    expect(r.layers.map((l: { name: string }) => l.name)).not.toContain('block2b_add'); // noskip
+    expect(r.layers.find((l: { name: string }) => l.name === 'top_conv').outputShape).toEqual([28, 28, 1280]);
+    const bad = await cli('flops', '--blocks', 'r1_k3_s11_e1_i32');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/block string 'r1_k3_s11_e1_i32': missing outputFilters/);
+  });
+
   it('evaluates expressions with mathjs', async () => {
     const [r] = JSON.parse((await cli('flops', '--phi', '1', '--gamma', 'sqrt(2/(1.2*1.1^2))', '--json')).out);
     expect(r.resolution).toBe(Math.round(224 * Math.sqrt(2 / (1.2 * 1.21))));

@@ -210,7 +210,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastLr = 0;
   try {
     while (state.step < totalSteps && !interrupted) {
-      const epochStart = state.step;
       let epochLoss = 0;
       let epochImages = 0;
       let epochSeconds = 0;
@@ -260,7 +259,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           top5: ev.top5, lr: lastLr, imagesPerSec: epochSeconds ? epochImages / epochSeconds : Number.NaN, trainSeconds: state.trainSeconds,
           wallSeconds: (performance.now() - wallStart) / 1000, backend: backend.name,
         };
-        void epochStart;
         if (epochDone) {
           state.epoch++;
           state.batchInEpoch = 0;

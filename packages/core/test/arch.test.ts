@@ -70,6 +70,12 @@ describe('three ways to name a network resolve to one architecture', () => {
     expect(a.layers.find((l) => l.name === 'block2b_drop')!.rate).toBeCloseTo((0.2 * 2) / 16, 12);
   });
 
+  it('BN layers carry Keras momentum 0.99 and epsilon 1e-3 unless told otherwise', () => {
+    const bn = (m?: number) => resolveArchitecture({ selector: { kind: 'preset', preset: 'b0' }, bnMomentum: m }).layers.filter((l) => l.op === 'batch_norm');
+    expect(new Set(bn().map((l) => `${l.momentum}/${l.epsilon}`))).toEqual(new Set(['0.99/0.001']));
+    expect(new Set(bn(0.9).map((l) => l.momentum))).toEqual(new Set([0.9]));
+  });
+
   it('options: classes, channels, resolution override and dropout', () => {
     const a = resolveArchitecture({ selector: { kind: 'preset', preset: 'b3' }, classes: 10, inputChannels: 1, resolution: 64, dropout: 0 });
     expect(a.inputShape).toEqual([64, 64, 1]);
@@ -88,6 +94,7 @@ describe('bad input is named', () => {
     [{ selector: { kind: 'multipliers', depth: 1, width: 1, resolution: 22.5 } }, /resolution '22.5' must be a positive integer/],
     [{ selector: { kind: 'preset', preset: 'b0' }, classes: 0 }, /classes '0' must be a positive integer/],
     [{ selector: { kind: 'preset', preset: 'b0' }, dropout: 1 }, /dropout 1 must be in \[0, 1\)/],
+    [{ selector: { kind: 'preset', preset: 'b0' }, bnMomentum: 1.5 }, /BN momentum 1.5 must be in \[0, 1\)/],
   ];
   for (const [spec, message] of bad) it(String(message), () => expect(() => scaleSpec(spec)).toThrow(message));
 });

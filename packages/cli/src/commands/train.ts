@@ -20,6 +20,7 @@ Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir D
 Budget:  --epochs N (default 1) | --steps N; --batch-size 32; --eval-batch-size N
 Recipe:  --recipe proxy|seed|paper (default proxy); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
          --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
+         --bn-momentum 0.99 (lower, e.g. 0.9, makes evaluation after a few hundred steps meaningful)
 Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
          --checkpoint-every N (steps; a checkpoint is always written at the end of each epoch)
          --max-memory 4GiB --verbose --json
@@ -68,7 +69,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ...NETWORK_OPTIONS, ...DATA_OPTIONS, ...RECIPE_FLAGS,
       epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'eval-batch-size': { type: 'string' },
       recipe: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
-      backend: { type: 'string' }, 'max-memory': { type: 'string' }, 'checkpoint-every': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
+      backend: { type: 'string' }, 'max-memory': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'bn-momentum': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -91,6 +92,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const spec: NetworkSpec = rest;
   if (channels !== undefined) spec.inputChannels = channels;
   if (v.classes !== undefined) spec.classes = await parseInteger('classes', v.classes);
+  if (v['bn-momentum'] !== undefined) spec.bnMomentum = await parseNumber('bn-momentum', v['bn-momentum']);
 
   const data = await dataFromFlags(v);
   checkBackendFlag(v.backend);

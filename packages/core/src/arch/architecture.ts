@@ -1,6 +1,6 @@
 import { decodeBlockString, type BlockArgs } from './blocks.js';
 import { roundFilters, roundRepeats } from './scaling.js';
-import { scaleSpec, type NetworkSpec, type ScaledSpec } from './spec.js';
+import { BN_EPSILON, scaleSpec, type NetworkSpec, type ScaledSpec } from './spec.js';
 
 /** [height, width, channels] of one sample; [channels] after global pooling. */
 export type Shape = readonly number[];
@@ -39,6 +39,9 @@ export interface Layer {
   bias?: boolean;
   /** Dropout / stochastic depth rate. */
   rate?: number;
+  /** Batch norm: moving-average momentum and epsilon. */
+  momentum?: number;
+  epsilon?: number;
   /** Activation folded into a conv (Keras puts swish/sigmoid inside the SE convs). */
   activation?: 'swish' | 'sigmoid' | 'softmax';
 }
@@ -80,6 +83,7 @@ export function sameOutput(size: number, stride: number): number {
 
 class LayerList {
   readonly layers: Layer[] = [];
+  constructor(private readonly bnMomentum: number) {}
   add(l: Layer): Shape {
     this.layers.push(l);
     return l.outputShape;
@@ -93,7 +97,7 @@ class LayerList {
     });
   }
   bnAct(prefix: string, role: LayerRole, block: string, input: Shape, bnName: string, actName: string | null): Shape {
-    this.add({ name: prefix + bnName, op: 'batch_norm', role, block, inputShape: input, outputShape: input });
+    this.add({ name: prefix + bnName, op: 'batch_norm', role, block, inputShape: input, outputShape: input, momentum: this.bnMomentum, epsilon: BN_EPSILON });
     if (actName !== null) this.add({ name: prefix + actName, op: 'swish', role, block, inputShape: input, outputShape: input });
     return input;
   }
@@ -116,7 +120,7 @@ export function resolveArchitecture(input: NetworkSpec | ScaledSpec): Architectu
   }));
   const totalBlocks = blockArgs.reduce((s, b) => s + b.repeats, 0);
 
-  const L = new LayerList();
+  const L = new LayerList(spec.bnMomentum);
   const inputShape: Shape = [spec.resolution, spec.resolution, spec.inputChannels];
   const stemChannels = roundFilters(spec.stemFilters, spec.width);
   let x = L.conv('stem_conv', 'stem', 'stem', inputShape, stemChannels, 3, 2);

@@ -6,6 +6,8 @@ export const PAPER_COEFFICIENTS = Object.freeze({ alpha: 1.2, beta: 1.1, gamma: 
 export const DEFAULT_BASE_RESOLUTION = 224;
 export const DEFAULT_DROPOUT = 0.2;
 export const DEFAULT_DROP_CONNECT_RATE = 0.2;
+export const DEFAULT_BN_MOMENTUM = 0.99;
+export const BN_EPSILON = 1e-3;
 
 /** The three ways to name a network. */
 export type NetworkSelector =
@@ -20,6 +22,8 @@ export interface NetworkOptions {
   resolution?: number;
   dropout?: number;
   dropConnectRate?: number;
+  /** BatchNormalization moving-average momentum (Keras semantics); 0.99 unless given. */
+  bnMomentum?: number;
   /** Baseline block strings; B0 unless given. */
   blocks?: readonly string[];
   stemFilters?: number;
@@ -42,6 +46,7 @@ export interface ScaledSpec {
   inputChannels: number;
   dropout: number;
   dropConnectRate: number;
+  bnMomentum: number;
   blocks: readonly string[];
   stemFilters: number;
   headFilters: number;
@@ -138,6 +143,7 @@ export function scaleSpec(spec: NetworkSpec): ScaledSpec {
   const classes = positiveInt(spec.classes ?? 1000, 'classes');
   const inputChannels = positiveInt(spec.inputChannels ?? 3, 'input channels');
   const dropConnectRate = rate(spec.dropConnectRate ?? DEFAULT_DROP_CONNECT_RATE, 'drop-connect rate');
+  const bnMomentum = rate(spec.bnMomentum ?? DEFAULT_BN_MOMENTUM, 'BN momentum');
   const stemFilters = positiveInt(spec.stemFilters ?? 32, 'stem filters');
   const headFilters = positiveInt(spec.headFilters ?? 1280, 'head filters');
   const blocks = spec.blocks ?? B0_BLOCK_STRINGS;
@@ -155,6 +161,7 @@ export function scaleSpec(spec: NetworkSpec): ScaledSpec {
     inputChannels,
     dropout,
     dropConnectRate,
+    bnMomentum,
     blocks,
     stemFilters,
     headFilters,

@@ -70,7 +70,7 @@ function depthwiseConv2d(layer: Layer, x: SymbolicTensor, ctx: OpContext): Symbo
 // Same weights and results as tf.layers.batchNormalization / activation('swish'), with a fused gradient that
 // trains 1.5-2x faster on the wasm backend (see backend/batch-norm-layer.ts).
 function batchNorm(layer: Layer, x: SymbolicTensor): SymbolicTensor {
-  return apply(fusedBatchNormalization({ name: layer.name, momentum: BN_MOMENTUM, epsilon: BN_EPSILON }), x);
+  return apply(fusedBatchNormalization({ name: layer.name, momentum: layer.momentum ?? BN_MOMENTUM, epsilon: layer.epsilon ?? BN_EPSILON }), x);
 }
 
 function activation(layer: Layer, x: SymbolicTensor): SymbolicTensor {

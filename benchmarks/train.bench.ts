@@ -260,7 +260,7 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
   const { buildModel } = await import('../packages/core/src/model/index.js');
 
   const model = buildModel(architectureOf(c), { seed: job.seed });
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
+  model.compile({ optimizer: new (await import('../packages/core/src/train/fused-adam.js')).FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
   const shape: [number, number, number, number] = [c.batch, c.resolution, c.resolution, CHANNELS];
   const fresh = (): { x: import('@tensorflow/tfjs-core').Tensor; y: import('@tensorflow/tfjs-core').Tensor } =>
     tf.tidy(() => ({

@@ -575,3 +575,47 @@ export function swishGrad(dy: usize, x: usize, s: usize, dx: usize, n: i32): voi
     store<f32>(dx + off, load<f32>(dy + off) * sv * (1 + load<f32>(x + off) * (1 - sv)));
   }
 }
+
+// One Adam step over n floats, op for op as tfjs-core 4.22's AdamOptimizer computes it in float32
+// (no reassociation, no reciprocal), so the result is bit-identical to its ~12-kernel chain:
+//   m' = m*b1 + g*(1-b1);  v' = v*b2 + (g*g)*(1-b2)
+//   w' = (((m'/(1-acc1)) / (sqrt(v'/(1-acc2)) + eps)) * -lr) + w
+// Each output may alias its own input (m/v in place); wOut must not alias m or v.
+export function adamUpdate(
+  w: usize, g: usize, m: usize, v: usize, wOut: usize, mOut: usize, vOut: usize, n: i32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32,
+  oneMinusAccBeta1: f32, oneMinusAccBeta2: f32, epsilon: f32, negLr: f32,
+): void {
+  const b1 = f32x4.splat(beta1);
+  const c1 = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const c2 = f32x4.splat(oneMinusBeta2);
+  const a1 = f32x4.splat(oneMinusAccBeta1);
+  const a2 = f32x4.splat(oneMinusAccBeta2);
+  const ev = f32x4.splat(epsilon);
+  const lv = f32x4.splat(negLr);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const gv = v128.load(g + off);
+    const mn = f32x4.add(f32x4.mul(v128.load(m + off), b1), f32x4.mul(gv, c1));
+    const vn = f32x4.add(f32x4.mul(v128.load(v + off), b2), f32x4.mul(f32x4.mul(gv, gv), c2));
+    const wv = v128.load(w + off);
+    v128.store(mOut + off, mn);
+    v128.store(vOut + off, vn);
+    const step = f32x4.div(f32x4.div(mn, a1), f32x4.add(f32x4.sqrt(f32x4.div(vn, a2)), ev));
+    v128.store(wOut + off, f32x4.add(f32x4.mul(step, lv), wv));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const gs = load<f32>(g + off);
+    const mn = load<f32>(m + off) * beta1 + gs * oneMinusBeta1;
+    const vn = load<f32>(v + off) * beta2 + (gs * gs) * oneMinusBeta2;
+    const ws = load<f32>(w + off);
+    store<f32>(mOut + off, mn);
+    store<f32>(vOut + off, vn);
+    const step = (mn / oneMinusAccBeta1) / (sqrt<f32>(vn / oneMinusAccBeta2) + epsilon);
+    store<f32>(wOut + off, step * negLr + ws);
+  }
+}

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { FusedAdamOptimizer } from './fused-adam.js';
 import type { Recipe } from './recipes.js';
 
 export function makeOptimizer(r: Recipe, lr: number): tf.Optimizer {
@@ -8,7 +9,7 @@ export function makeOptimizer(r: Recipe, lr: number): tf.Optimizer {
     case 'sgd':
       return r.momentum > 0 ? tf.train.momentum(lr, r.momentum) : tf.train.sgd(lr);
     case 'adam':
-      return tf.train.adam(lr);
+      return new FusedAdamOptimizer(lr);
   }
 }
 

@@ -619,3 +619,75 @@ export function adamUpdate(
     store<f32>(wOut + off, step * negLr + ws);
   }
 }
+
+// Depthwise convolution forward, depth multiplier 1 (zero padding):
+// y[b, i, j, c] = sum over u, v of x[b, i*sh + u - pt, j*sw + v - pl, c] * f[u, v, c].
+// Each output pixel keeps 16 channels in four registers over its in-bounds taps (summed in u, v
+// order, as the cpu backend does), so y is written once and x and f are only read.
+export function depthwiseConv(
+  x: usize, f: usize, y: usize,
+  n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const cb = <usize>c << 2;
+  const c16 = c & ~15;
+  const c4 = c & ~3;
+  let out = y;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      const i0 = i * sh - pt;
+      const u0 = max(0, -i0);
+      const u1 = min(kh, h - i0);
+      for (let j = 0; j < ow; j++) {
+        const j0 = j * sw - pl;
+        const v0 = max(0, -j0);
+        const v1 = min(kw, w - j0);
+        let ch = 0;
+        for (; ch < c16; ch += 16) {
+          let a0 = f32x4.splat(0); let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0); let a3 = f32x4.splat(0);
+          for (let u = u0; u < u1; u++) {
+            let xq = x + <usize>((b * h + i0 + u) * w + j0 + v0) * cb + (<usize>ch << 2);
+            let fq = f + <usize>(u * kw + v0) * cb + (<usize>ch << 2);
+            for (let v = v0; v < v1; v++) {
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(fq)));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load(xq, 16), v128.load(fq, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load(xq, 32), v128.load(fq, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load(xq, 48), v128.load(fq, 48)));
+              xq += cb;
+              fq += cb;
+            }
+          }
+          const o = out + (<usize>ch << 2);
+          v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+        }
+        for (; ch < c4; ch += 4) {
+          let a0 = f32x4.splat(0);
+          for (let u = u0; u < u1; u++) {
+            let xq = x + <usize>((b * h + i0 + u) * w + j0 + v0) * cb + (<usize>ch << 2);
+            let fq = f + <usize>(u * kw + v0) * cb + (<usize>ch << 2);
+            for (let v = v0; v < v1; v++) {
+              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(fq)));
+              xq += cb;
+              fq += cb;
+            }
+          }
+          v128.store(out + (<usize>ch << 2), a0);
+        }
+        for (; ch < c; ch++) {
+          let a: f32 = 0;
+          for (let u = u0; u < u1; u++) {
+            let xq = x + <usize>((b * h + i0 + u) * w + j0 + v0) * cb + (<usize>ch << 2);
+            let fq = f + <usize>(u * kw + v0) * cb + (<usize>ch << 2);
+            for (let v = v0; v < v1; v++) {
+              a += load<f32>(xq) * load<f32>(fq);
+              xq += cb;
+              fq += cb;
+            }
+          }
+          store<f32>(out + (<usize>ch << 2), a);
+        }
+        out += cb;
+      }
+    }
+  }
+}

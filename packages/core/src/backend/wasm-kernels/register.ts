@@ -3,7 +3,7 @@
 import '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-layers';
 import {
-  Cast, Conv2D, FusedBatchNorm, FusedConv2D, getGradient, getKernel, Mean, registerGradient, registerKernel, Sigmoid, Sum, Tile,
+  Cast, Conv2D, DepthwiseConv2dNative, FusedBatchNorm, FusedConv2D, getGradient, getKernel, Mean, registerGradient, registerKernel, Sigmoid, Sum, Tile,
   unregisterKernel, type KernelConfig,
 } from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch-norm.js';
@@ -16,6 +16,7 @@ import { conv2DBackpropInputConfig } from './conv2d-backprop-input.js';
 import { makePointwiseConvConfig } from './conv2d-pointwise.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
+import { makeDepthwiseConvConfig } from './depthwise-conv2d.js';
 import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
 import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
@@ -33,6 +34,7 @@ function trainingKernels(): KernelConfig[] {
     identityConfig,
     makePointwiseConvConfig(Conv2D, stock(Conv2D)),
     makePointwiseConvConfig(FusedConv2D, stock(FusedConv2D)),
+    makeDepthwiseConvConfig(stock(DepthwiseConv2dNative)),
     makeCastConfig(stock(Cast)),
     makeBatchNormConfig(stock(FusedBatchNorm)),
     makeTileConfig(stock(Tile)),

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
+
+// Forward kernels replaced on wasm, against the pure-JS cpu backend on fresh random inputs, with
+// the SIMD kernels on and off (the stock-kernel fallback).
+
+let seed = 98765;
+function random(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    a[i] = (seed / 2 ** 32) * 2 - 1;
+  }
+  return a;
+}
+
+function relError(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  return diff / Math.max(scale, 1e-30);
+}
+
+async function on<T extends tf.Tensor>(backend: string, f: () => T): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  const t = tf.tidy(f);
+  const out = (await t.data()) as Float32Array;
+  t.dispose();
+  return out;
+}
+
+type Pad = 'same' | 'valid';
+interface DwCase { n: number; h: number; w: number; c: number; k: number; stride: number; pad: Pad }
+
+const dwCases: DwCase[] = [];
+for (const k of [3, 5]) for (const stride of [1, 2]) for (const pad of ['same', 'valid'] as Pad[]) {
+  dwCases.push({ n: 2, h: 7, w: 9, c: 37, k, stride, pad }); // 37 = 2 x 16 + 4 + 1: every channel loop
+  dwCases.push({ n: 1, h: 8, w: 8, c: 3, k, stride, pad });
+}
+dwCases.push({ n: 1, h: 2, w: 3, c: 20, k: 5, stride: 1, pad: 'same' }); // taps beyond both edges
+dwCases.push({ n: 3, h: 16, w: 16, c: 48, k: 3, stride: 2, pad: 'same' });
+
+describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %s)', (simd) => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+    setSimdKernelsEnabled(simd);
+  });
+  afterAll(() => setSimdKernelsEnabled(true));
+
+  it.each(dwCases)('depthwise conv $n x $h x $w x $c, k$k s$stride $pad', async (c) => {
+    const x = random(c.n * c.h * c.w * c.c);
+    const f = random(c.k * c.k * c.c);
+    const op = () => tf.depthwiseConv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.c]), tf.tensor4d(f, [c.k, c.k, c.c, 1]), c.stride, c.pad);
+    const ref = await on('cpu', op);
+    const got = await on('wasm', op);
+    expect(relError(got, ref)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('depthwise conv with depth multiplier 2 (stock kernel)', async () => {
+    const x = random(2 * 6 * 6 * 5);
+    const f = random(3 * 3 * 5 * 2);
+    const op = () => tf.depthwiseConv2d(tf.tensor4d(x, [2, 6, 6, 5]), tf.tensor4d(f, [3, 3, 5, 2]), 2, 'same');
+    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+  });
+});

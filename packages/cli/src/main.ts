@@ -12,7 +12,8 @@ Commands:
 
 Run 'effscale <command> --help' for its options.`;
 
-type Command = (argv: string[]) => Promise<void>;
+/** A command resolves to its exit code (0 when it returns nothing). */
+type Command = (argv: string[]) => Promise<number | void>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   flops: async () => (await import('./commands/flops.js')).flopsCommand,
   constraint: async () => (await import('./commands/constraint.js')).constraintCommand,
@@ -30,8 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const load = COMMANDS[name];
     if (!load) throw new UsageError(`unknown command '${name}' (allowed: ${Object.keys(COMMANDS).join(', ')})`);
-    await (await load())(rest);
-    return 0;
+    return (await (await load())(rest)) ?? 0;
   } catch (e) {
     if (isUserError(e)) {
       process.stderr.write(`effscale: ${e.message}\n`);

@@ -48,7 +48,40 @@ function trainUntilKilled(out: string): Promise<number> {
   });
 }
 
+/** Start a training process and send it SIGINT (Ctrl-C) once it has made progress. */
+const longer = flags.map((f, i) => (flags[i - 1] === '--steps' ? '36' : f)); // long enough that the signal lands mid-run
+
+function trainUntilInterrupted(out: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, 'train', ...longer, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += String(d)));
+    const poll = setInterval(() => {
+      if (stepOnDisk(out) >= 2) {
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 20);
+    child.on('exit', () => clearInterval(poll));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
 describe('crash safety', () => {
+  it('Ctrl-C checkpoints at the next step, exits 130 and says how to resume', async () => {
+    const out = join(runs.dir, 'interrupted');
+    const { code, stderr } = await trainUntilInterrupted(out);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupt: finishing this step and checkpointing/);
+    expect(stderr).toMatch(new RegExp(`interrupted at step (\\d+); continue with the same command plus --resume --out ${out.replace(/[/\\]/g, '.')}`));
+    const step = stepOnDisk(out);
+    expect(step).toBeGreaterThanOrEqual(2);
+    expect(step).toBeLessThan(36);
+    const resumed = await cli('train', ...longer, '--out', out, '--resume', '--json');
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(JSON.parse(resumed.out)).toMatchObject({ completed: true, step: 36 });
+  });
+
   it('a run killed with SIGKILL resumes from its last checkpoint and ends with the uninterrupted weights', async () => {
     const crashed = join(runs.dir, 'crashed');
     const killedAt = await trainUntilKilled(crashed);

@@ -62,7 +62,7 @@ async function recipeOverrides(v: Partial<Record<keyof typeof RECIPE_FLAGS, stri
   return o;
 }
 
-export async function trainCommand(argv: string[]): Promise<void> {
+export async function trainCommand(argv: string[]): Promise<number | void> {
   const { values: v } = parseArgs({
     args: argv,
     options: {
@@ -167,7 +167,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       log(`done: top-1 ${pct(f.top1)}, top-5 ${pct(f.top5)} on ${f.count} held-out images; ${result.trainSeconds.toFixed(1)} s training at ${result.imagesPerSec.toFixed(1)} img/s; results in ${out}`);
     }
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    if (!result.completed) process.exitCode = 130;
+    return result.completed ? 0 : 130; // interrupted: the conventional Ctrl-C status
   } finally {
     progress.stop();
     process.off('SIGINT', onSigint);

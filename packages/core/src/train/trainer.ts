@@ -230,6 +230,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         });
         const loss = (await lossT.data())[0];
         lossT.dispose();
+        // wasm resolves data() as a microtask: without a real turn of the event loop, Ctrl-C (SIGINT) and
+        // progress-bar timers would never run until training ends.
+        await new Promise<void>((done) => setImmediate(done));
         const secs = (performance.now() - t0) / 1000;
         if (!Number.isFinite(loss)) {
           throw new TrainConfigError(`training diverged at step ${state.step} (loss ${loss}); lower the learning rate (--lr ${recipe.lr} now)`);

@@ -62,6 +62,20 @@ describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %
     expect(relError(got, ref)).toBeLessThanOrEqual(1e-5);
   });
 
+  // Stride 1 is a gather (forward kernel, reversed filter); stride 2 keeps the scatter kernel.
+  it.each(dwCases)('depthwise input gradient $n x $h x $w x $c, k$k s$stride $pad', async (c) => {
+    const x = random(c.n * c.h * c.w * c.c);
+    const f = random(c.k * c.k * c.c);
+    const shape: [number, number, number, number] = [c.n, c.h, c.w, c.c];
+    const ys = tf.tidy(() => tf.depthwiseConv2d(tf.zeros(shape) as tf.Tensor4D, tf.zeros([c.k, c.k, c.c, 1]) as tf.Tensor4D, c.stride, c.pad).shape);
+    const dy = random(ys.reduce((a, b) => a * b));
+    const op = () => tf.engine().runKernel(
+      'DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor4d(dy, ys), filter: tf.tensor4d(f, [c.k, c.k, c.c, 1]) },
+      { strides: [c.stride, c.stride], pad: c.pad, dilations: [1, 1], inputShape: shape },
+    ) as tf.Tensor;
+    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('depthwise conv with depth multiplier 2 (stock kernel)', async () => {
     const x = random(2 * 6 * 6 * 5);
     const f = random(3 * 3 * 5 * 2);

@@ -76,6 +76,19 @@ describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %
     expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
   });
 
+  // Stride 1 sums per output row in registers; stride 2 keeps the scatter kernel.
+  it.each(dwCases)('depthwise filter gradient $n x $h x $w x $c, k$k s$stride $pad', async (c) => {
+    const x = random(c.n * c.h * c.w * c.c);
+    const shape: [number, number, number, number] = [c.n, c.h, c.w, c.c];
+    const ys = tf.tidy(() => tf.depthwiseConv2d(tf.zeros(shape) as tf.Tensor4D, tf.zeros([c.k, c.k, c.c, 1]) as tf.Tensor4D, c.stride, c.pad).shape);
+    const dy = random(ys.reduce((a, b) => a * b));
+    const op = () => tf.engine().runKernel(
+      'DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, shape), dy: tf.tensor4d(dy, ys) },
+      { strides: [c.stride, c.stride], pad: c.pad, dilations: [1, 1], filterShape: [c.k, c.k, c.c, 1] },
+    ) as tf.Tensor;
+    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('depthwise conv with depth multiplier 2 (stock kernel)', async () => {
     const x = random(2 * 6 * 6 * 5);
     const f = random(3 * 3 * 5 * 2);

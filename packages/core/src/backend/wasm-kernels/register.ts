@@ -17,6 +17,7 @@ import { makePointwiseConvConfig } from './conv2d-pointwise.js';
 import { depthwiseConv2dNativeBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputConfig } from './depthwise-backprop-input.js';
 import { makeDepthwiseConvConfig } from './depthwise-conv2d.js';
+import { makeDepthwiseFilterGradRowsConfig } from './depthwise-filter-grad-rows.js';
 import { makeDepthwiseInputGradGatherConfig } from './depthwise-input-grad-gather.js';
 import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
@@ -30,7 +31,7 @@ function trainingKernels(): KernelConfig[] {
   return [
     conv2DBackpropFilterConfig,
     conv2DBackpropInputConfig,
-    depthwiseConv2dNativeBackpropFilterConfig,
+    makeDepthwiseFilterGradRowsConfig(depthwiseConv2dNativeBackpropFilterConfig),
     makeDepthwiseInputGradGatherConfig(depthwiseConv2dNativeBackpropInputConfig),
     identityConfig,
     makePointwiseConvConfig(Conv2D, stock(Conv2D)),

@@ -2,29 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormTraining, fusedBatchNormalization, fusedSwish, initBackend } from '../src/backend/index.js';
+import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // batchNormTraining: fused kernels on wasm, tf.moments + tf.batchNorm elsewhere. Both must give the
 // same outputs and gradients (to x, gamma, beta, including through the returned statistics).
 
-let seed = 4242;
-function random(n: number, lo = -2, hi = 2): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = lo + (seed / 2 ** 32) * (hi - lo);
-  }
-  return a;
-}
-
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
+const uniform = uniformStream(4242);
+const random = (n: number, lo = -2, hi = 2): Float32Array => uniform(n, lo, hi);
 
 const shape = [4, 6, 5, 12];
 const n = shape.reduce((a, b) => a * b);
@@ -58,7 +42,7 @@ describe('batchNormTraining', () => {
       const ref = await run('cpu', useStats);
       const got = await run('wasm', useStats);
       const names = ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'];
-      names.forEach((name, i) => expect(maxRel(got[i], ref[i]), name).toBeLessThanOrEqual(1e-4));
+      names.forEach((name, i) => expect(maxRelError(got[i], ref[i]), name).toBeLessThanOrEqual(1e-4));
     });
   }
 
@@ -106,7 +90,7 @@ describe('FusedBatchNormalization layer', () => {
       expect(fused.getWeights().map((w) => w.shape)).toEqual(stock.getWeights().map((w) => w.shape));
       expect(fused.countParams()).toBe(stock.countParams());
       const names = ['training y', 'dgamma', 'dbeta', 'dx', 'gamma', 'beta', 'moving_mean', 'moving_variance', 'inference y'];
-      names.forEach((name, i) => expect(maxRel(results[1][i], results[0][i]), name).toBeLessThanOrEqual(1e-4));
+      names.forEach((name, i) => expect(maxRelError(results[1][i], results[0][i]), name).toBeLessThanOrEqual(1e-4));
       tf.dispose([x, g, ...weights]);
     });
   }
@@ -131,7 +115,7 @@ describe('FusedSwish layer', () => {
       expect(Array.from(yf)).toEqual(Array.from(ys));
       const [gs, gf] = [stock, fused].map((l) =>
         tf.grad((t: tf.Tensor) => tf.sum(tf.mul(l.apply(t) as tf.Tensor, g)))(x).dataSync() as Float32Array);
-      expect(maxRel(gf, gs)).toBeLessThanOrEqual(1e-6);
+      expect(maxRelError(gf, gs)).toBeLessThanOrEqual(1e-6);
       if (backend === 'wasm') {
         const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(fused.apply(t) as tf.Tensor))(x));
         expect(info.kernelNames).toContain('EffscaleSwishGrad');

@@ -2,30 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
+import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Forward kernels replaced on wasm, against the pure-JS cpu backend on fresh random inputs, with
 // the SIMD kernels on and off (the stock-kernel fallback).
 
-let seed = 98765;
-function random(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = (seed / 2 ** 32) * 2 - 1;
-  }
-  return a;
-}
-
-function relError(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
+const random = uniformStream(98765);
 
 async function on<T extends tf.Tensor>(backend: string, f: () => T): Promise<Float32Array> {
   await tf.setBackend(backend);
@@ -59,7 +41,7 @@ describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %
     const op = () => tf.depthwiseConv2d(tf.tensor4d(x, [c.n, c.h, c.w, c.c]), tf.tensor4d(f, [c.k, c.k, c.c, 1]), c.stride, c.pad);
     const ref = await on('cpu', op);
     const got = await on('wasm', op);
-    expect(relError(got, ref)).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(got, ref)).toBeLessThanOrEqual(1e-5);
   });
 
   // Stride 1 is a gather (forward kernel, reversed filter); stride 2 keeps the scatter kernel.
@@ -73,7 +55,7 @@ describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %
       'DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor4d(dy, ys), filter: tf.tensor4d(f, [c.k, c.k, c.c, 1]) },
       { strides: [c.stride, c.stride], pad: c.pad, dilations: [1, 1], inputShape: shape },
     ) as tf.Tensor;
-    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
   });
 
   // Stride 1 sums per output row in registers; stride 2 keeps the scatter kernel.
@@ -86,13 +68,13 @@ describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %
       'DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor4d(x, shape), dy: tf.tensor4d(dy, ys) },
       { strides: [c.stride, c.stride], pad: c.pad, dilations: [1, 1], filterShape: [c.k, c.k, c.c, 1] },
     ) as tf.Tensor;
-    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
   });
 
   it('depthwise conv with depth multiplier 2 (stock kernel)', async () => {
     const x = random(2 * 6 * 6 * 5);
     const f = random(3 * 3 * 5 * 2);
     const op = () => tf.depthwiseConv2d(tf.tensor4d(x, [2, 6, 6, 5]), tf.tensor4d(f, [3, 3, 5, 2]), 2, 'same');
-    expect(relError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
+    expect(maxRelError(await on('wasm', op), await on('cpu', op))).toBeLessThanOrEqual(1e-5);
   });
 });

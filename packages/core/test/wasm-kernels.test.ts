@@ -3,31 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
+import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Gradients of conv2d / depthwiseConv2d on wasm (custom kernels) against the pure-JS cpu backend.
 
 type Pad = 'same' | 'valid';
 interface Case { k: number; stride: number; pad: Pad; size: number; mult: number }
 
-let seed = 12345;
-function random(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = (seed / 2 ** 32) * 2 - 1;
-  }
-  return a;
-}
-
-function relError(actual: Float32Array, expected: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return diff / Math.max(scale, 1e-30);
-}
+const random = uniformStream(12345);
 
 type Op = (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
 
@@ -54,7 +37,7 @@ async function compare(op: Op, xs: number[], ws: number[]) {
   };
   const ref = await gradsOn('cpu', op, xs, ws, x, w, dyOf);
   const got = await gradsOn('wasm', op, xs, ws, x, w, dyOf);
-  return { input: relError(got.gx, ref.gx), filter: relError(got.gw, ref.gw) };
+  return { input: maxRelError(got.gx, ref.gx), filter: maxRelError(got.gw, ref.gw) };
 }
 
 const cases: Case[] = [];

@@ -4,20 +4,13 @@ import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
 import { broadcastSplit } from '../src/backend/wasm-kernels/binary.js';
 import { collapsePermutation } from '../src/backend/wasm-kernels/layout.js';
 import { reductionSplit } from '../src/backend/wasm-kernels/reduce.js';
+import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Stock wasm kernels replaced for speed (Tile, Sum, Mean, Cast, Multiply/Add/Sub/RealDiv with
 // broadcasting, FusedBatchNorm, Identity) must give the cpu backend's results.
 
-let seed = 99;
-function random(shape: number[]): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    a[i] = (seed / 2 ** 32) * 4 - 2;
-  }
-  return a;
-}
+const uniform = uniformStream(99);
+const random = (shape: number[]): Float32Array => uniform(shape.reduce((a, b) => a * b, 1), -2, 2);
 
 async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array | Int32Array; wasm: Float32Array | Int32Array; shape: number[][] }> {
   await tf.setBackend('cpu');
@@ -33,21 +26,11 @@ async function onBoth(f: () => tf.Tensor): Promise<{ cpu: Float32Array | Int32Ar
   return { cpu, wasm, shape: [cs, ws] };
 }
 
-function maxRel(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return d / Math.max(s, 1e-30);
-}
-
 async function expectSame(f: () => tf.Tensor, tol = 1e-6): Promise<void> {
   const r = await onBoth(f);
   expect(r.shape[1]).toEqual(r.shape[0]);
   expect(r.wasm.length).toBe(r.cpu.length);
-  expect(maxRel(r.wasm, r.cpu)).toBeLessThanOrEqual(tol);
+  expect(maxRelError(r.wasm, r.cpu)).toBeLessThanOrEqual(tol);
 }
 
 beforeAll(async () => {
@@ -200,7 +183,7 @@ describe('the replacement FusedBatchNorm gradient', () => {
         });
         const fused = grads((x, mean, variance, offset, scale) => tf.batchNorm(x, mean, variance, offset, scale, 1e-3));
         const reference = grads(elementary);
-        fused.forEach((g, i) => expect(maxRel(g, reference[i]), `${backend} gradient ${i}`).toBeLessThanOrEqual(1e-4));
+        fused.forEach((g, i) => expect(maxRelError(g, reference[i]), `${backend} gradient ${i}`).toBeLessThanOrEqual(1e-4));
       }
     });
   }
@@ -227,6 +210,6 @@ describe('the fused Sigmoid gradient', () => {
       setSimdKernelsEnabled(true);
     }
     await tf.setBackend('cpu');
-    expect(maxRel(grad(), formula())).toBe(0);
+    expect(maxRelError(grad(), formula())).toBe(0);
   });
 });

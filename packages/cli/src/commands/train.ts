@@ -1,7 +1,7 @@
 import { totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { resolveArchitecture, type NetworkSpec } from '@effscale/core';
+import { scaleSpec, type NetworkSpec } from '@effscale/core';
 import { WASM_HEAP_LIMIT_BYTES } from '@effscale/core/backend';
 import { RECIPE_NAMES, train, type Recipe, type RecipeName, type TrainEvent } from '@effscale/core/train';
 import { checkTrainingMemory } from '@effscale/flops';
@@ -97,8 +97,7 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
   const data = await dataFromFlags(v);
   checkBackendFlag(v.backend);
   const batchSize = v['batch-size'] !== undefined ? await parseInteger('batch-size', v['batch-size']) : 32;
-  const arch0 = resolveArchitecture({ ...spec, classes: 10, inputChannels: 1 });
-  const out = v.out ?? join('runs', `${arch0.name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
+  const out = v.out ?? join('runs', `${scaleSpec(spec).name}-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
   const maxMemory = v['max-memory'] !== undefined ? parseBytes(v['max-memory']) : undefined;
 
   const progress = createProgress();

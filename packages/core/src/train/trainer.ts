@@ -15,7 +15,7 @@ import type { ChannelStats } from '../data/types.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel } from '../model/build.js';
 import { Rng } from '../util/rng.js';
-import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState, CheckpointError } from './checkpoint.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { evaluate, type EvalResult } from './evaluate.js';
 import { writeFileAtomic } from './fsx.js';
 import { MetricsLog, type EpochMetrics } from './metrics.js';
@@ -163,8 +163,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ckptDir = join(out, 'checkpoint');
   const runFile = join(out, 'run.json');
   mkdirSync(out, { recursive: true });
-  const resuming = opts.resume === true && hasCheckpoint(ckptDir);
-  if (opts.resume !== true && hasCheckpoint(ckptDir)) {
+  const existing = hasCheckpoint(ckptDir);
+  const resuming = opts.resume === true && existing;
+  if (opts.resume !== true && existing) {
     throw new TrainConfigError(`'${out}' already holds a checkpoint: pass --resume to continue it, or choose another --out`);
   }
   if (resuming && existsSync(runFile)) {
@@ -201,6 +202,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const wd = recipe.weightDecay > 0 ? tf.scalar(recipe.weightDecay) : null;
   const smoothing = recipe.labelSmoothing;
   const wallStart = performance.now();
+
+  const checkpoint = async (): Promise<void> => {
+    state.rng = maskRng.getState();
+    await saveCheckpoint(ckptDir, model, optimizer, state);
+    opts.onEvent?.({ type: 'checkpoint', dir: ckptDir, step: state.step });
+  };
 
   // tfjs draws dropout and stochastic-depth masks from Math.random when no seed is given; a seeded stream whose
   // state is checkpointed makes runs reproducible and resumable. Restored when training returns.
@@ -248,9 +255,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         if (opts.signal?.aborted) interrupted = true;
         if (state.step >= totalSteps || interrupted) break;
         if (opts.checkpointEvery && state.step % opts.checkpointEvery === 0 && state.batchInEpoch < stepsPerEpoch) {
-          state.rng = maskRng.getState();
-          await saveCheckpoint(ckptDir, model, optimizer, state);
-          opts.onEvent?.({ type: 'checkpoint', dir: ckptDir, step: state.step });
+          await checkpoint();
         }
       }
       const epochDone = state.batchInEpoch >= stepsPerEpoch;
@@ -269,9 +274,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         metrics.append(row);
         opts.onEvent?.({ type: 'epoch', metrics: row });
       }
-      state.rng = maskRng.getState();
-      await saveCheckpoint(ckptDir, model, optimizer, state);
-      opts.onEvent?.({ type: 'checkpoint', dir: ckptDir, step: state.step });
+      await checkpoint();
     }
   } finally {
     Math.random = mathRandom;
@@ -298,4 +301,3 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   return result;
 }
 
-export { CheckpointError };

@@ -1,12 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { asWasmBackend, bytePtr, f32Offset, heapF32, type WasmBackend } from '../backend/wasm-kernels/heap.js';
-import { simdKernels } from '../backend/wasm-kernels/simd.js';
+import { simdKernels, type SimdKernels } from '../backend/wasm-kernels/simd.js';
 
-type AdamUpdate = (
-  w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
-  beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
-  oneMinusAccBeta1: number, oneMinusAccBeta2: number, epsilon: number, negLr: number,
-) => void;
+type AdamUpdate = SimdKernels['adamUpdate'];
 
 /** AdamOptimizer's state, private in its typings. */
 interface AdamSlots {
@@ -103,6 +99,6 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 }
 
 function adamKernel(backend: WasmBackend): AdamUpdate | undefined {
-  const k = simdKernels(backend) as { adamUpdate?: AdamUpdate } | undefined;
+  const k = simdKernels(backend);
   return typeof k?.adamUpdate === 'function' ? k.adamUpdate : undefined;
 }

@@ -4,10 +4,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import { patchGeometry } from './conv-geometry.js';
 import { asWasmBackend, bytePtr } from './heap.js';
-import { simdKernels, type PatchGeometry, type SimdKernels } from './simd.js';
+import { simdKernels } from './simd.js';
 
-/** The forward depthwise kernel of kernels/assembly/training.ts (exported by the same module as SimdKernels). */
-type DepthwiseForward = { depthwiseConv(x: number, f: number, y: number, ...g: PatchGeometry): void };
 
 /**
  * Forward depthwise convolution (depth multiplier 1, no dilation, NHWC float32: every depthwise
@@ -19,7 +17,7 @@ export function makeDepthwiseConvConfig(stock: KernelConfig | undefined): Kernel
     const backend = asWasmBackend(args.backend);
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const attrs = args.attrs as unknown as DepthwiseConv2dNativeAttrs;
-    const simd = simdKernels(backend) as (SimdKernels & DepthwiseForward) | undefined;
+    const simd = simdKernels(backend);
     if (simd !== undefined && x.dtype === 'float32' && filter.dtype === 'float32' && x.shape.length === 4 && filter.shape[3] === 1) {
       const info = backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number], filter.shape as [number, number, number, number],

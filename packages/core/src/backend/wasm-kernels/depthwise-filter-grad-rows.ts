@@ -4,9 +4,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import { patchGeometry } from './conv-geometry.js';
 import { asWasmBackend, bytePtr } from './heap.js';
-import { simdKernels, type PatchGeometry, type SimdKernels } from './simd.js';
+import { simdKernels } from './simd.js';
 
-type FilterGradRows = { depthwiseFilterGradRows(x: number, dy: number, df: number, ...g: PatchGeometry): void };
 
 /**
  * The depthwise filter gradient (depth multiplier 1, stride 1, no dilation) summed per output row in
@@ -17,7 +16,7 @@ export function makeDepthwiseFilterGradRowsConfig(inner: KernelConfig): KernelCo
     const backend = asWasmBackend(args.backend);
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const { strides, dilations, pad, dimRoundingMode, filterShape } = args.attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
-    const simd = simdKernels(backend) as (SimdKernels & FilterGradRows) | undefined;
+    const simd = simdKernels(backend);
     if (simd !== undefined && x.dtype === 'float32' && dy.dtype === 'float32' && filterShape[3] === 1) {
       const info = backend_util.computeConv2DInfo(
         x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true,

@@ -4,9 +4,8 @@ import {
 } from '@tensorflow/tfjs-core';
 import type { Conv2DInfo } from './conv-geometry.js';
 import { asWasmBackend, bytePtr, disposeInfos, f32Offset, heapF32, type WasmBackend } from './heap.js';
-import { simdKernels, type PatchGeometry, type SimdKernels } from './simd.js';
+import { simdKernels, type SimdKernels } from './simd.js';
 
-type DepthwiseForward = { depthwiseConv(x: number, f: number, y: number, ...g: PatchGeometry): void };
 
 /**
  * The depthwise input gradient with stride 1 as a forward depthwise correlation of dy with the
@@ -17,7 +16,7 @@ export function makeDepthwiseInputGradGatherConfig(inner: KernelConfig): KernelC
   const grad = (args: Parameters<KernelFunc>[0]) => {
     const backend = asWasmBackend(args.backend);
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
-    const simd = simdKernels(backend) as (SimdKernels & DepthwiseForward) | undefined;
+    const simd = simdKernels(backend);
     if (simd !== undefined && dy.dtype === 'float32' && filter.dtype === 'float32' && filter.shape[3] === 1) {
       const { strides, dilations, pad, dimRoundingMode, inputShape } = args.attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
       const info = backend_util.computeConv2DInfo(
@@ -32,7 +31,7 @@ export function makeDepthwiseInputGradGatherConfig(inner: KernelConfig): KernelC
   return { ...inner, kernelName: DepthwiseConv2dNativeBackpropInput, backendName: 'wasm', kernelFunc: grad as KernelFunc };
 }
 
-function gather(backend: WasmBackend, simd: DepthwiseForward, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
+function gather(backend: WasmBackend, simd: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: Conv2DInfo): TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw } = info;
   const rev = backend.makeOutput([kh, kw, c, 1], 'float32');
   const heap = heapF32(backend);

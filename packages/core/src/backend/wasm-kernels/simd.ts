@@ -21,6 +21,13 @@ export interface SimdKernels {
   sumSquaredDeviation(x: number, mean: number, out: number, scratch: number, rows: number, c: number): void;
   batchNormGradSums(dy: number, x: number, mean: number, sumDy: number, sumDyXmu: number, scratch: number, rows: number, c: number): void;
   batchNormGradApply(dy: number, x: number, mean: number, a: number, b: number, k: number, dx: number, rows: number, c: number): void;
+  depthwiseConv(x: number, f: number, y: number, ...g: PatchGeometry): void;
+  depthwiseFilterGradRows(x: number, dy: number, df: number, ...g: PatchGeometry): void;
+  adamUpdate(
+    w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
+    oneMinusAccBeta1: number, oneMinusAccBeta2: number, epsilon: number, negLr: number,
+  ): void;
 }
 
 let compiled: WebAssembly.Module | undefined;

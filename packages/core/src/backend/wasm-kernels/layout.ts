@@ -101,14 +101,21 @@ function copyBlocks(heap: Float32Array, src: number, dst: number, shape: number[
     if (block >= 16) heap.copyWithin(o, i, i + block);
     else for (let j = 0; j < block; j++) heap[o + j] = heap[i + j];
     o += block;
-    for (let d = outer.length - 1; d >= 0; d--) {
-      idx[d]++;
-      i += srcStr[d];
-      if (idx[d] < outer[d]) break;
-      i -= srcStr[d] * outer[d];
-      idx[d] = 0;
-    }
+    i += advance(idx, outer, srcStr);
   }
+}
+
+/** Step a row-major index over `outer` by one; returns how far the source offset moves. */
+function advance(idx: number[], outer: number[], srcStr: number[]): number {
+  let delta = 0;
+  for (let d = outer.length - 1; d >= 0; d--) {
+    idx[d]++;
+    delta += srcStr[d];
+    if (idx[d] < outer[d]) break;
+    delta -= srcStr[d] * outer[d];
+    idx[d] = 0;
+  }
+  return delta;
 }
 
 // General case: walk the output in order, reading the input with strides.
@@ -130,13 +137,7 @@ function gather(heap: Float32Array, src: number, dst: number, shape: number[], p
       heap[o++] = heap[p];
       p += innerStr;
     }
-    for (let d = outer.length - 1; d >= 0; d--) {
-      idx[d]++;
-      i += srcStr[d];
-      if (idx[d] < outer[d]) break;
-      i -= srcStr[d] * outer[d];
-      idx[d] = 0;
-    }
+    i += advance(idx, outer, srcStr);
   }
 }
 

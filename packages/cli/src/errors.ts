@@ -1,12 +1,13 @@
+import { UserError } from '@effscale/core';
+
 /** A mistake in what the user typed: printed as one line, exit code 2, no stack trace. */
-export class UsageError extends Error {
+export class UsageError extends UserError {
   override name = 'UsageError';
 }
 
-/** Errors whose message is already a complete, user-facing sentence. */
-const USER_ERRORS = new Set(['UsageError', 'SpecError', 'BlockStringError', 'DataError', 'MemoryGuardError', 'BackendError', 'ConfigError']);
+const PARSE_ARGS_CODES = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL']);
 
+/** Errors whose message is already a complete, user-facing sentence: effscale's own, and node's argument parser's. */
 export function isUserError(e: unknown): e is Error {
-  return e instanceof Error && (USER_ERRORS.has(e.name) || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ||
-    (e as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL');
+  return e instanceof UserError || (e instanceof Error && PARSE_ARGS_CODES.has((e as { code?: string }).code ?? ''));
 }

@@ -1,3 +1,4 @@
+export * from './errors.js';
 export * from './arch/blocks.js';
 export * from './arch/scaling.js';
 export * from './arch/presets.js';

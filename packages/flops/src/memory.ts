@@ -1,10 +1,7 @@
-import { resolveArchitecture, type Architecture } from '@effscale/core';
+import { MemoryGuardError, resolveArchitecture, type Architecture } from '@effscale/core';
 import { countArchitecture } from './count.js';
 
-/** Thrown before training when one step would not fit; names the batch size and resolution that would. */
-export class MemoryGuardError extends Error {
-  override name = 'MemoryGuardError';
-}
+export { MemoryGuardError };
 
 export interface StepMemory {
   bytes: number;

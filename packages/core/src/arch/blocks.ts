@@ -1,3 +1,4 @@
+import { SpecError } from '../errors.js';
 /**
  * Block strings, as in the official EfficientNet code and timm:
  * `r2_k3_s22_e6_i16_o24_se0.25` = 2 repeats, kernel 3, stride 2x2, expand 6, 16 -> 24 filters, SE ratio 0.25.
@@ -24,7 +25,8 @@ export const B0_BLOCK_STRINGS: readonly string[] = Object.freeze([
   'r1_k3_s11_e6_i192_o320_se0.25',
 ]);
 
-export class BlockStringError extends Error {
+/** A block string that does not decode; a kind of SpecError. */
+export class BlockStringError extends SpecError {
   override name = 'BlockStringError';
 }
 

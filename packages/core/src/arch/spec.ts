@@ -1,3 +1,4 @@
+import { SpecError } from '../errors.js';
 import { B0_BLOCK_STRINGS } from './blocks.js';
 import { isPresetName, PRESET_NAMES, PRESETS } from './presets.js';
 
@@ -55,10 +56,6 @@ export interface ScaledSpec {
   preset?: string;
 }
 
-/** Thrown for any user-supplied value that is out of range; the message names the value and what is allowed. */
-export class SpecError extends Error {
-  override name = 'SpecError';
-}
 
 function finite(v: number, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new SpecError(`${what} '${v}' is not a finite number`);

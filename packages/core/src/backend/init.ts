@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { BackendError } from '../errors.js';
 import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './loader.js';
 import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
@@ -94,7 +95,7 @@ async function select(req: BackendRequest, opts: InitBackendOptions): Promise<Ba
       if (verbose) log(`backend: ${err.message}`);
     }
   }
-  throw new Error(`backend '${req}' is unavailable: ${fallbacks.join('; ')}`);
+  throw new BackendError(`backend '${req}' is unavailable: ${fallbacks.join('; ')}`);
 }
 
 type Chosen = Omit<BackendInfo, 'requested' | 'fallbacks'>;

@@ -1,3 +1,4 @@
+import { BackendError } from '../errors.js';
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 export const BACKEND_REQUESTS: readonly BackendRequest[] = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu']);
@@ -8,5 +9,5 @@ export function parseBackendRequest(s: string | undefined): BackendRequest {
   const v = s.trim().toLowerCase();
   if (v === '') return 'auto';
   if ((BACKEND_REQUESTS as readonly string[]).includes(v)) return v as BackendRequest;
-  throw new Error(`unknown backend '${s}' (allowed: ${BACKEND_REQUESTS.join(', ')})`);
+  throw new BackendError(`unknown backend '${s}' (allowed: ${BACKEND_REQUESTS.join(', ')})`);
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { CheckpointError } from '../errors.js';
 import type { RngState } from '../util/rng.js';
 import { recoverDir, replaceDirAtomic } from './fsx.js';
 
@@ -19,9 +20,7 @@ export interface TrainState {
   imagesSeen: number;
 }
 
-export class CheckpointError extends Error {
-  override name = 'ConfigError';
-}
+export { CheckpointError };
 
 const toBytes = (d: tf.io.WeightData): Uint8Array => new Uint8Array(tf.io.CompositeArrayBuffer.join(d));
 const toBuffer = (b: Buffer): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;

@@ -14,6 +14,7 @@ import { resolveNormalization, type Normalize } from '../data/normalize.js';
 import type { ChannelStats } from '../data/types.js';
 import type { Dataset } from '../data/types.js';
 import { buildModel } from '../model/build.js';
+import { ConfigError } from '../errors.js';
 import { Rng } from '../util/rng.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { evaluate, type EvalResult } from './evaluate.js';
@@ -89,12 +90,9 @@ function crossEntropy(labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
   return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(tf.clipByValue(probs, EPS, 1 - EPS))), -1))) as tf.Scalar;
 }
 
-class TrainConfigError extends Error {
-  override name = 'ConfigError';
-}
 
 function checkPositiveInt(name: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TrainConfigError(`${name} '${v}' must be a positive integer`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ConfigError(`${name} '${v}' must be a positive integer`);
 }
 
 /** Same run? Everything that changes the trajectory must match for --resume. */
@@ -108,20 +106,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   checkPositiveInt('epochs', opts.epochs);
   checkPositiveInt('steps', opts.steps);
   checkPositiveInt('checkpoint every', opts.checkpointEvery);
-  if (opts.epochs !== undefined && opts.steps !== undefined) throw new TrainConfigError('give a budget in --epochs or --steps, not both');
+  if (opts.epochs !== undefined && opts.steps !== undefined) throw new ConfigError('give a budget in --epochs or --steps, not both');
   const recipeName = opts.recipe ?? 'proxy';
   const baseRecipe = RECIPES[recipeName];
-  if (!baseRecipe) throw new TrainConfigError(`unknown recipe '${recipeName}' (allowed: ${Object.keys(RECIPES).join(', ')})`);
+  if (!baseRecipe) throw new ConfigError(`unknown recipe '${recipeName}' (allowed: ${Object.keys(RECIPES).join(', ')})`);
   const recipe: Recipe = { ...baseRecipe, ...opts.overrides };
   const seed = opts.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new TrainConfigError(`seed '${seed}' must be a non-negative integer`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new ConfigError(`seed '${seed}' must be a non-negative integer`);
 
   const backend = await initBackend(opts.backend);
   // Image folders are decoded once, straight to the network's resolution.
   const imageSize = opts.data.imageSize ?? scaleSpec(opts.network).resolution;
   const ds: Dataset = await loadDataset({ ...opts.data, imageSize, seed: opts.data.seed ?? seed });
   const channels = (opts.network.inputChannels ?? ds.train.channels) as 1 | 3;
-  if (channels !== 1 && channels !== 3) throw new TrainConfigError(`input channels ${channels} must be 1 or 3 for image data`);
+  if (channels !== 1 && channels !== 3) throw new ConfigError(`input channels ${channels} must be 1 or 3 for image data`);
   const spec: NetworkSpec = {
     ...opts.network,
     classes: opts.network.classes ?? ds.classes.length,
@@ -130,7 +128,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ...(recipe.dropout !== null && opts.network.dropout === undefined ? { dropout: recipe.dropout } : {}),
   };
   if (spec.classes !== ds.classes.length) {
-    throw new TrainConfigError(`the network has ${spec.classes} classes but ${ds.name} has ${ds.classes.length}`);
+    throw new ConfigError(`the network has ${spec.classes} classes but ${ds.name} has ${ds.classes.length}`);
   }
   const arch = resolveArchitecture(spec);
   opts.preflight?.(arch, opts.batchSize, backend);
@@ -141,7 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const batchOpts = { batchSize: opts.batchSize, resolution: arch.resolution, channels, normalize, seed };
   const stepsPerEpoch = batchCount(ds.train, { batchSize: opts.batchSize, dropLast: true });
   if (stepsPerEpoch < 1) {
-    throw new TrainConfigError(`batch size ${opts.batchSize} is larger than the ${ds.train.count} training images; use --batch-size <= ${ds.train.count}`);
+    throw new ConfigError(`batch size ${opts.batchSize} is larger than the ${ds.train.count} training images; use --batch-size <= ${ds.train.count}`);
   }
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * stepsPerEpoch;
 
@@ -166,12 +164,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const existing = hasCheckpoint(ckptDir);
   const resuming = opts.resume === true && existing;
   if (opts.resume !== true && existing) {
-    throw new TrainConfigError(`'${out}' already holds a checkpoint: pass --resume to continue it, or choose another --out`);
+    throw new ConfigError(`'${out}' already holds a checkpoint: pass --resume to continue it, or choose another --out`);
   }
   if (resuming && existsSync(runFile)) {
     const before = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
     if (trajectoryKey(before) !== trajectoryKey(run)) {
-      throw new TrainConfigError(`--resume: '${out}' was started with different settings (network, data, recipe, batch or seed); resume with the same flags`);
+      throw new ConfigError(`--resume: '${out}' was started with different settings (network, data, recipe, batch or seed); resume with the same flags`);
     }
     run.createdAt = before.createdAt;
   }
@@ -242,7 +240,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         await new Promise<void>((done) => setImmediate(done));
         const secs = (performance.now() - t0) / 1000;
         if (!Number.isFinite(loss)) {
-          throw new TrainConfigError(`training diverged at step ${state.step} (loss ${loss}); lower the learning rate (--lr ${recipe.lr} now)`);
+          throw new ConfigError(`training diverged at step ${state.step} (loss ${loss}); lower the learning rate (--lr ${recipe.lr} now)`);
         }
         state.step++;
         state.batchInEpoch = b.index + 1;

@@ -7,30 +7,37 @@ export const DATA_OPTIONS = {
   data: { type: 'string' },
   'data-dir': { type: 'string' },
   'train-limit': { type: 'string' },
-  'val-limit': { type: 'string' },
+  'test-limit': { type: 'string' },
+  'test-fraction': { type: 'string' },
   'val-fraction': { type: 'string' },
+  'val-count': { type: 'string' },
   augment: { type: 'boolean' },
   'no-augment': { type: 'boolean' },
   normalize: { type: 'string' },
 } as const;
 
-type DataFlags = Partial<Record<'data' | 'data-dir' | 'train-limit' | 'val-limit' | 'val-fraction' | 'normalize', string>> & {
+type DataFlags = Partial<Record<'data' | 'data-dir' | 'train-limit' | 'test-limit' | 'test-fraction' | 'val-fraction' | 'val-count' | 'normalize', string>> & {
   augment?: boolean;
   'no-augment'?: boolean;
 };
 
 export async function dataFromFlags(v: DataFlags): Promise<LoadOptions & { augment?: boolean; normalize?: Normalize }> {
   if (v.augment && v['no-augment']) throw new UsageError('--augment and --no-augment contradict each other');
-  const name = v.data ?? (v['data-dir'] !== undefined ? 'folder' : 'fashion-mnist');
+  // A directory alone: its format is detected (image folder or CIFAR; IDX files need --data to name their classes).
+  const name = v.data ?? (v['data-dir'] !== undefined ? 'auto' : 'fashion-mnist');
   const out: LoadOptions & { augment?: boolean; normalize?: Normalize } = { name };
   if (v['data-dir'] !== undefined) out.dir = v['data-dir'];
   if (v['train-limit'] !== undefined) out.trainLimit = await parseInteger('train-limit', v['train-limit']);
-  if (v['val-limit'] !== undefined) out.valLimit = await parseInteger('val-limit', v['val-limit']);
-  if (v['val-fraction'] !== undefined) {
-    const f = await parseNumber('val-fraction', v['val-fraction']);
-    if (!(f > 0 && f < 1)) throw new UsageError(`--val-fraction ${f} must be in (0, 1)`);
-    out.valFraction = f;
-  }
+  if (v['test-limit'] !== undefined) out.testLimit = await parseInteger('test-limit', v['test-limit']);
+  const fraction = async (flag: 'test-fraction' | 'val-fraction') => {
+    const f = await parseNumber(flag, v[flag]!);
+    if (!(f > 0 && f < 1)) throw new UsageError(`--${flag} ${f} must be in (0, 1)`);
+    return f;
+  };
+  if (v['test-fraction'] !== undefined) out.testFraction = await fraction('test-fraction');
+  if (v['val-fraction'] !== undefined) out.valFraction = await fraction('val-fraction');
+  if (v['val-count'] !== undefined) out.valCount = await parseInteger('val-count', v['val-count']);
+  if (out.valFraction !== undefined && out.valCount !== undefined) throw new UsageError('give --val-fraction or --val-count, not both');
   if (v.augment) out.augment = true;
   if (v['no-augment']) out.augment = false;
   if (v.normalize !== undefined) {

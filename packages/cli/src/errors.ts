@@ -11,3 +11,17 @@ const PARSE_ARGS_CODES = new Set(['ERR_PARSE_ARGS_UNKNOWN_OPTION', 'ERR_PARSE_AR
 export function isUserError(e: unknown): e is Error {
   return e instanceof UserError || (e instanceof Error && PARSE_ARGS_CODES.has((e as { code?: string }).code ?? ''));
 }
+
+/** The CLI spelling of the core settings that user errors name (TrainOptions and LoadOptions keys). */
+const FLAGS: Record<string, string> = {
+  batchSize: '--batch-size', epochs: '--epochs', steps: '--steps', horizon: '--horizon', checkpointEvery: '--checkpoint-every',
+  recipe: '--recipe', seed: '--seed', outDir: '--out', resume: '--resume', classes: '--classes', inputChannels: '--channels',
+  trainLimit: '--train-limit', testLimit: '--test-limit', testFraction: '--test-fraction', valFraction: '--val-fraction', valCount: '--val-count',
+};
+
+/** The message, with the flag that sets the named setting added where the two are spelled differently. */
+export function userMessage(e: Error): string {
+  const setting = (e as UserError).setting;
+  const flag = setting !== undefined ? FLAGS[setting] : undefined;
+  return flag !== undefined && !e.message.includes(flag) ? `${e.message} (${flag})` : e.message;
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isUserError, UsageError } from './errors.js';
+import { isUserError, UsageError, userMessage } from './errors.js';
 
 const HELP = `effscale: compound model scaling (EfficientNet) research toolkit
 
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     return (await (await load())(rest)) ?? 0;
   } catch (e) {
     if (isUserError(e)) {
-      process.stderr.write(`effscale: ${e.message}\n`);
+      process.stderr.write(`effscale: ${userMessage(e)}\n`);
       return 2;
     }
     throw e;
@@ -48,7 +48,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`effscale: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`effscale: internal error (a bug in effscale; please report it with this trace): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = 1;
     },
   );

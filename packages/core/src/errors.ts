@@ -5,6 +5,12 @@
  */
 export class UserError extends Error {
   override name = 'UserError';
+  /** The option the message is about (a key of the caller's options, e.g. 'batchSize'), so a front end can add its own spelling. */
+  readonly setting?: string;
+  constructor(message: string, opts: { setting?: string; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    if (opts.setting !== undefined) this.setting = opts.setting;
+  }
 }
 
 /** A network description (multiplier, resolution, preset, block) out of range or inconsistent. */
@@ -30,6 +36,11 @@ export class MemoryGuardError extends UserError {
 /** A backend that was asked for by name and cannot start here. */
 export class BackendError extends UserError {
   override name = 'BackendError';
+}
+
+/** A path that cannot be read or written: a full disk, missing permissions, a file where a directory should be. */
+export class StorageError extends UserError {
+  override name = 'StorageError';
 }
 
 /** A training setting (budget, recipe, seed, split, output place) that cannot be used. */

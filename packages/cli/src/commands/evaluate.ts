@@ -4,13 +4,15 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '@effscale/core/backend';
 import { loadDataset } from '@effscale/core/data';
 import { evaluate, loadModel, type RunRecord } from '@effscale/core/train';
+import { CheckpointError } from '@effscale/core';
 import { UsageError } from '../errors.js';
 import { checkBackendFlag } from '../data-flags.js';
 import { parseInteger } from '../numbers.js';
 import { DATA_OPTIONS, dataFromFlags } from '../data-flags.js';
 
-export const EVAL_HELP = `effscale eval --checkpoint RUN_DIR [--data NAME --data-dir DIR --val-limit N] [--batch-size 256] [--backend ...] [--json]
-Top-1 and top-5 of a trained checkpoint on a held-out split (by default the data the run was trained with).`;
+export const EVAL_HELP = `effscale eval --checkpoint RUN_DIR [--split test|val] [--data NAME --data-dir DIR --test-limit N] [--batch-size 256] [--backend ...] [--json]
+Top-1 and top-5 of a trained checkpoint on a held-out split of the data the run was trained with (default: test;
+val: the run's validation split, carved again from the same seed), or on the test split of other data.`;
 
 /** A run directory (with run.json and checkpoint/) or the checkpoint directory itself. */
 export function openRun(path: string): { run: RunRecord; modelDir: string } {
@@ -20,7 +22,13 @@ export function openRun(path: string): { run: RunRecord; modelDir: string } {
     if (existsSync(runFile)) {
       const modelDir = existsSync(join(path, 'model.json')) ? path : join(dir, 'checkpoint');
       if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`--checkpoint '${path}': no model.json in ${modelDir}`);
-      return { run: JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord, modelDir };
+      let run: RunRecord;
+      try {
+        run = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
+      } catch {
+        throw new CheckpointError(`'${runFile}' is corrupt or truncated; restore it from the run's final.json (its "run" field) or retrain`);
+      }
+      return { run, modelDir };
     }
   }
   throw new UsageError(`--checkpoint '${path}' is not a training run (no run.json there or in its parent); pass the --out directory of effscale train`);
@@ -29,7 +37,7 @@ export function openRun(path: string): { run: RunRecord; modelDir: string } {
 export async function evalCommand(argv: string[]): Promise<void> {
   const { values: v } = parseArgs({
     args: argv,
-    options: { checkpoint: { type: 'string' }, ...DATA_OPTIONS, 'batch-size': { type: 'string' }, backend: { type: 'string' },
+    options: { checkpoint: { type: 'string' }, split: { type: 'string' }, ...DATA_OPTIONS, 'batch-size': { type: 'string' }, backend: { type: 'string' },
       json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
@@ -40,21 +48,31 @@ export async function evalCommand(argv: string[]): Promise<void> {
   if (v.checkpoint === undefined) throw new UsageError('eval needs --checkpoint RUN_DIR');
   checkBackendFlag(v.backend);
   const { run, modelDir } = openRun(v.checkpoint);
+  const split = v.split ?? 'test';
+  if (split !== 'test' && split !== 'val') throw new UsageError(`--split '${split}' (allowed: test, val)`);
+  // Runs written before the splits were named train/val/test called the test limit and fraction valLimit / valFraction.
+  const limits = run.data.limits as RunRecord['data']['limits'] & { valLimit?: number };
+  const old = run.data.evalSplit === undefined;
   const data = v.data !== undefined || v['data-dir'] !== undefined
     ? await dataFromFlags(v)
-    : { name: run.data.name, trainLimit: run.data.limits.trainLimit, valLimit: v['val-limit'] !== undefined ? await parseInteger('val-limit', v['val-limit']) : run.data.limits.valLimit,
-        valFraction: run.data.limits.valFraction, ...(run.data.dir !== undefined ? { dir: run.data.dir } : {}) };
+    : { name: run.data.name, trainLimit: limits.trainLimit,
+        testLimit: v['test-limit'] !== undefined ? await parseInteger('test-limit', v['test-limit']) : old ? limits.valLimit : limits.testLimit,
+        testFraction: old ? limits.valFraction : limits.testFraction,
+        ...(old ? {} : { valFraction: limits.valFraction, valCount: limits.valCount }),
+        ...(run.data.dir !== undefined ? { dir: run.data.dir } : {}) };
   const backend = await initBackend(v.backend);
   const ds = await loadDataset({ ...data, seed: run.seed });
   if (ds.classes.length !== run.network.classes) {
     throw new UsageError(`the checkpoint predicts ${run.network.classes} classes but ${ds.name} has ${ds.classes.length}`);
   }
+  const held = split === 'val' ? ds.val : ds.test;
+  if (held === undefined) throw new UsageError(`--split val: the run at '${v.checkpoint}' has no validation split (train with --val-fraction or --val-count)`);
   const model = await loadModel(modelDir);
-  const r = evaluate(model, ds.test, {
+  const r = evaluate(model, held, {
     batchSize: v['batch-size'] !== undefined ? await parseInteger('batch-size', v['batch-size']) : 256,
     resolution: run.network.resolution, channels: run.network.inputChannels as 1 | 3, normalize: run.data.normalize, seed: run.seed,
   });
-  const result = { checkpoint: modelDir, network: run.network.name, data: ds.name, source: ds.source, backend: backend.name, ...r };
+  const result = { checkpoint: modelDir, network: run.network.name, data: ds.name, split, source: ds.source, backend: backend.name, ...r };
   if (v.json) console.log(JSON.stringify(result, null, 2));
-  else console.log(`${run.network.name} on ${ds.name} (${r.count} images, ${backend.name}): top-1 ${(r.top1 * 100).toFixed(2)}%, top-5 ${(r.top5 * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}`);
+  else console.log(`${run.network.name} on ${ds.name} ${split} (${r.count} images, ${backend.name}): top-1 ${(r.top1 * 100).toFixed(2)}%, top-5 ${(r.top5 * 100).toFixed(2)}%, loss ${r.loss.toFixed(4)}`);
 }

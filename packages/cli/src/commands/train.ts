@@ -15,16 +15,25 @@ export const TRAIN_HELP = `effscale train: proxy-train a scaled network
 
 Network (one of; default --depth 0.5 --width 0.5 --resolution 32, the documented proxy):
   --model b0 | --phi P [--alpha --beta --gamma] | --depth D --width W --resolution PX
-Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir DIR] [--train-limit N] [--val-limit N]
-         [--val-fraction 0.2] [--augment | --no-augment] [--normalize standardize|zero-one] [--channels 1|3]
-Budget:  --epochs N (default 1) | --steps N; --batch-size 32; --eval-batch-size N
+Data:    --data fashion-mnist|mnist|emnist|cifar10|cifar100|folder [--data-dir DIR] [--train-limit N] [--test-limit N]
+         [--test-fraction 0.2 (folders without test/)] [--augment | --no-augment] [--normalize standardize|zero-one] [--channels 1|3]
+Splits:  train / val / test. --val-fraction F | --val-count N carve a stratified, seeded validation split from the training
+         images: evaluation during training then uses val, and test is evaluated only with --eval-test (at the end).
+         Without a val split, evaluation uses test (fine for a single training, wrong for choosing between several).
+Budget:  --epochs N (default 1) | --steps N; --horizon STEPS (the schedule's planned length, default the budget: stop
+         early at --steps and resume later to the same weights as one run); --batch-size 32; --eval-batch-size N
 Recipe:  --recipe proxy|seed|paper (default proxy); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
          --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
          --bn-momentum 0.99 (lower, e.g. 0.9, makes evaluation after a few hundred steps meaningful)
 Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
          --checkpoint-every N (steps; a checkpoint is always written at the end of each epoch)
-         --max-memory 4GiB --verbose --json
-Ctrl-C checkpoints at the next step; run the same command with --resume to continue.`;
+         --max-memory 4GiB --no-divergence-check --verbose --json
+Ctrl-C or SIGTERM checkpoints at the next step; run the same command with --resume to continue.
+Exit codes: 0 done, 2 a setting or file to fix (one line), 3 diverged (final.json has status "diverged"),
+            130 interrupted by Ctrl-C, 143 by SIGTERM (checkpointed; resume continues).`;
+
+/** Exit status of a training that diverged: a result, not an error (see TRAIN_HELP). */
+export const EXIT_DIVERGED = 3;
 
 const RECIPE_FLAGS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, 'lr-batch': { type: 'string' }, momentum: { type: 'string' },
@@ -68,7 +77,8 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
     options: {
       ...NETWORK_OPTIONS, ...DATA_OPTIONS, ...RECIPE_FLAGS,
       epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, 'eval-batch-size': { type: 'string' },
-      recipe: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' },
+      recipe: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, seed: { type: 'string' }, horizon: { type: 'string' },
+      'eval-test': { type: 'boolean' }, 'no-divergence-check': { type: 'boolean' },
       backend: { type: 'string' }, 'max-memory': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'bn-momentum': { type: 'string' }, verbose: { type: 'boolean' }, json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -102,15 +112,17 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
 
   const progress = createProgress();
   const controller = new AbortController();
-  let sigints = 0;
-  const onSigint = () => {
-    sigints++;
-    if (sigints === 1) {
-      progress.log('interrupt: finishing this step and checkpointing (Ctrl-C again to quit at once)');
+  // SIGTERM is how Slurm and Kubernetes stop a job: treated like Ctrl-C, with its own conventional exit status.
+  let signalled: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled === undefined) {
+      signalled = signal;
+      progress.log(`${signal === 'SIGINT' ? 'interrupt' : signal}: finishing this step and checkpointing (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
       controller.abort();
-    } else process.exit(130);
+    } else process.exit(signalExit(signal));
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const log = (line: string) => progress.log(line);
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const onEvent = (e: TrainEvent) => {
@@ -118,7 +130,9 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
       case 'start': {
         const r = e.run;
         log(`effscale train: ${r.network.name} (d ${r.network.depth}, w ${r.network.width}, ${r.network.resolution} px, ${r.network.inputChannels} ch, ${r.network.classes} classes)`);
-        log(`data ${r.data.name}: ${r.data.trainCount} train / ${r.data.testCount} held-out from ${r.data.source}; augment ${r.data.augment}`);
+        log(`data ${r.data.name}: ${r.data.trainCount} train / ${r.data.valCount} val / ${r.data.testCount} test from ${r.data.source}; ` +
+          `evaluating on ${r.data.evalSplit}; augment ${r.data.augment}`);
+        if (e.resumedFrom) log(`resuming at step ${e.resumedFrom.step} of ${e.totalSteps} (horizon ${r.budget.horizon})`);
         log(`backend ${r.backend.name} (tfjs ${r.backend.version}, ${r.backend.threads} thread${r.backend.threads === 1 ? '' : 's'}); recipe ${r.recipe.name} (${r.recipe.optimizer}); seed ${r.seed}; out ${out}`);
         if (v.verbose) for (const f of r.backend.fallbacks) log(`  backend fallback: ${f}`);
         progress.start(e.totalSteps, e.resumedFrom?.step ?? 0, 'train');
@@ -128,16 +142,24 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
         progress.update(e.step, { epoch: String(e.epoch + 1), loss: e.loss.toFixed(4), lr: e.lr.toExponential(2), 'img/s': e.imagesPerSec.toFixed(1) });
         break;
       case 'eval-start':
-        log(`epoch ${e.epoch + 1}: evaluating...`);
+        log(`epoch ${e.epoch + 1}: evaluating on ${e.split}...`);
         break;
       case 'epoch': {
         const m = e.metrics;
-        log(`epoch ${m.epoch + 1}: train loss ${m.trainLoss.toFixed(4)}, val loss ${m.valLoss.toFixed(4)}, top-1 ${pct(m.top1)}, top-5 ${pct(m.top5)}, ${m.imagesPerSec.toFixed(1)} img/s, ${m.trainSeconds.toFixed(1)} s training`);
+        const split = m.valTop1 !== null ? 'val' : 'test';
+        const [loss, top1, top5] = split === 'val' ? [m.valLoss, m.valTop1, m.valTop5] : [m.testLoss, m.testTop1, m.testTop5];
+        log(`epoch ${m.epoch + 1} (step ${m.step}): train loss ${m.trainLoss.toFixed(4)}, ${split} loss ${loss!.toFixed(4)}, ${split} top-1 ${pct(top1!)}, ` +
+          `top-5 ${pct(top5!)}, ${m.imagesPerSec.toFixed(1)} img/s, ${m.trainSeconds.toFixed(1)} s training`);
         break;
       }
       case 'interrupted':
         progress.stop();
         log(`interrupted at step ${e.step}; continue with the same command plus --resume --out ${out}`);
+        break;
+      case 'diverged':
+        progress.stop();
+        log(`diverged at step ${e.step}: ${e.divergence.reason} (loss ${e.divergence.loss.toPrecision(4)}` +
+          `${e.divergence.threshold !== undefined ? `, over ${e.divergence.threshold.toPrecision(3)}` : ''}); try a lower --lr; status in ${out}/final.json`);
         break;
       case 'done':
         progress.stop();
@@ -151,6 +173,8 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
       network: spec, data, recipe, overrides: { ...(await recipeOverrides(v)), ...(v.dropout !== undefined ? { dropout: await parseNumber('dropout', v.dropout) } : {}) },
       epochs: v.epochs !== undefined ? await parseInteger('epochs', v.epochs) : v.steps === undefined ? 1 : undefined,
       steps: v.steps !== undefined ? await parseInteger('steps', v.steps) : undefined,
+      horizon: v.horizon !== undefined ? await parseInteger('horizon', v.horizon) : undefined,
+      evalTest: v['eval-test'] === true, ...(v['no-divergence-check'] ? { divergence: false as const } : {}),
       batchSize, evalBatchSize: v['eval-batch-size'] !== undefined ? await parseInteger('eval-batch-size', v['eval-batch-size']) : undefined,
       seed: v.seed !== undefined ? await parseInteger('seed', v.seed, 0) : 0,
       outDir: out, resume: v.resume === true, backend: v.backend, augment: data.augment, normalize: data.normalize,
@@ -161,16 +185,26 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
       onEvent, signal: controller.signal,
       checkpointEvery: v['checkpoint-every'] !== undefined ? await parseInteger('checkpoint-every', v['checkpoint-every']) : undefined,
     });
-    if (result.completed && result.final) {
-      const f = result.final;
-      log(`done: top-1 ${pct(f.top1)}, top-5 ${pct(f.top5)} on ${f.count} held-out images; ${result.trainSeconds.toFixed(1)} s training at ${result.imagesPerSec.toFixed(1)} img/s; results in ${out}`);
+    if (result.completed) {
+      const parts = (['val', 'test'] as const).flatMap((split) => {
+        const r = result[split];
+        return r ? [`${split} top-1 ${pct(r.top1)}, top-5 ${pct(r.top5)} on ${r.count} images`] : [];
+      });
+      log(`done: ${parts.join('; ')}; ${result.trainSeconds.toFixed(1)} s training at ${result.imagesPerSec.toFixed(1)} img/s; results in ${out}`);
     }
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-    return result.completed ? 0 : 130; // interrupted: the conventional Ctrl-C status
+    if (result.status === 'diverged') return EXIT_DIVERGED;
+    return result.completed ? 0 : signalExit(signalled ?? 'SIGINT');
   } finally {
     progress.stop();
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
+}
+
+/** The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM). */
+function signalExit(signal: NodeJS.Signals): number {
+  return signal === 'SIGTERM' ? 143 : 130;
 }
 
 function defaultMemoryLimit(backend: string): number {

@@ -5,8 +5,8 @@ import { findCifarDir, loadCifar } from './cifar.js';
 import { findFile } from './files.js';
 import { loadFolder } from './folder.js';
 import { emnistSpec, fashionMnistSpec, loadIdxDataset, mnistSpec } from './mnist.js';
-import { withStats } from './stats.js';
-import { stratifiedSubset } from './subset.js';
+import { computeStats } from './stats.js';
+import { stratifiedIndices, stratifiedSubset, takeIndices } from './subset.js';
 import type { Dataset, RawSplit } from './types.js';
 
 export const KNOWN_DATASETS = ['fashion-mnist', 'mnist', 'emnist', 'cifar10', 'cifar100', 'folder'] as const;
@@ -17,9 +17,15 @@ export interface LoadOptions {
   dir?: string;
   /** Stratified subsets, deterministic given seed (a smaller limit picks a subset of a larger one). */
   trainLimit?: number;
-  valLimit?: number;
-  /** Folders only: held-out fraction per class (default 0.2). */
+  testLimit?: number;
+  /** Folders without their own train/ and test/ (or val/) sub-folders: the test fraction per class (default 0.2). */
+  testFraction?: number;
+  /**
+   * A validation split carved from the training images (after trainLimit), stratified and seeded: a fraction of
+   * them, or a count. Off by default; model selection (the search) should use it and leave test for reporting.
+   */
   valFraction?: number;
+  valCount?: number;
   seed?: number;
   /** Folders only: side length images are stored at (default 64). */
   imageSize?: number;
@@ -34,6 +40,10 @@ function detectFormat(dir: string): 'idx' | 'cifar10' | 'cifar100' | 'folder' {
   return 'folder';
 }
 
+export function describeIdxDir(dir: string): string {
+  return `'${dir}' holds IDX files (MNIST format): say which set they are with --data fashion-mnist, mnist or emnist-<split>`;
+}
+
 function checkLimit(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new DataError(`${name} must be a positive integer, got ${v}`);
 }
@@ -41,7 +51,12 @@ function checkLimit(name: string, v: number | undefined): void {
 export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   const { name, dir } = opts;
   checkLimit('trainLimit', opts.trainLimit);
-  checkLimit('valLimit', opts.valLimit);
+  checkLimit('testLimit', opts.testLimit);
+  checkLimit('valCount', opts.valCount);
+  if (opts.valFraction !== undefined && !(opts.valFraction > 0 && opts.valFraction < 1)) {
+    throw new DataError(`valFraction must be in (0, 1), got ${opts.valFraction}`);
+  }
+  if (opts.valFraction !== undefined && opts.valCount !== undefined) throw new DataError('give a validation split as valFraction or valCount, not both');
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new DataError(`seed must be a safe integer, got ${seed}`);
   if (dir !== undefined && !existsSync(dir)) throw new DataError(`Data directory ${dir} does not exist`);
@@ -52,9 +67,10 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   else if (name === 'mnist') loaded = await loadIdxDataset(mnistSpec(dir));
   else if (name === 'emnist' || name.startsWith('emnist-')) loaded = await loadIdxDataset(emnistSpec(name, dir));
   else if (name === 'cifar10' || name === 'cifar100') loaded = await loadCifar(name, dir);
+  else if (name === 'auto' && dir !== undefined && detectFormat(dir) === 'idx') throw new DataError(describeIdxDir(dir));
   else if (name === 'folder' || (dir !== undefined && detectFormat(dir) === 'folder')) {
     if (!dir) throw new DataError(`folder needs --data-dir <dir> with one sub-folder of JPEG/PNG images per class`);
-    loaded = await loadFolder({ ...opts, dir, seed });
+    loaded = await loadFolder({ trainLimit: opts.trainLimit, valLimit: opts.testLimit, valFraction: opts.testFraction, imageSize: opts.imageSize, dir, seed });
     limitsApplied = true;
   } else if (dir !== undefined) {
     const format = detectFormat(dir);
@@ -68,15 +84,43 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   }
 
   let { train, test } = loaded;
+  const rng = new Rng(seed);
   if (!limitsApplied) {
-    const rng = new Rng(seed);
     train = stratifiedSubset(train, loaded.classes.length, opts.trainLimit, rng.fork('train-limit'));
-    test = stratifiedSubset(test, loaded.classes.length, opts.valLimit, rng.fork('val-limit'));
+    test = stratifiedSubset(test, loaded.classes.length, opts.testLimit, rng.fork('val-limit'));
   }
-  const withS = withStats(train, test);
-  const ds: Dataset = { name, classes: loaded.classes, train: withS.train, test: withS.test, source: loaded.source };
+  const carved = carveValidation(train, loaded.classes.length, opts, rng.fork('val-split'));
+  // Normalization statistics come from the images trained on only: never from val or test.
+  const stats = computeStats(carved.train);
+  const ds: Dataset = { name: name === 'auto' ? detectFormat(dir!) : name, classes: loaded.classes, train: { ...carved.train, stats },
+    test: { ...test, stats }, source: loaded.source };
+  if (carved.val) {
+    ds.val = { ...carved.val, stats };
+    ds.valIndices = carved.valIndices;
+  }
   if (loaded.files) ds.files = loaded.files;
   return ds;
+}
+
+/**
+ * Split the training images into train and val: a stratified, seeded sample of round(count * fraction) (or
+ * valCount) images goes to val, the rest (in their original order) stays train. `valIndices` are positions in
+ * the training split as loaded, so which images were held out can be checked and reproduced.
+ */
+export function carveValidation(train: RawSplit, numClasses: number, opts: Pick<LoadOptions, 'valFraction' | 'valCount'>, rng: Rng):
+  { train: RawSplit; val?: RawSplit; valIndices?: Int32Array } {
+  if (opts.valFraction === undefined && opts.valCount === undefined) return { train };
+  const n = opts.valCount ?? Math.round(train.count * opts.valFraction!);
+  if (n < 1 || n >= train.count) {
+    throw new DataError(`a validation split of ${n} images out of ${train.count} training images leaves no ${n < 1 ? 'validation' : 'training'} images; ` +
+      `choose a validation size between 1 and ${train.count - 1}`);
+  }
+  const valIndices = stratifiedIndices(train.labels, numClasses, n, rng);
+  const isVal = new Uint8Array(train.count);
+  for (const i of valIndices) isVal[i] = 1;
+  const rest = new Int32Array(train.count - n);
+  for (let i = 0, k = 0; i < train.count; i++) if (!isVal[i]) rest[k++] = i;
+  return { train: takeIndices(train, rest), val: takeIndices(train, valIndices), valIndices };
 }
 
 /** Unknown IDX sets: classes are the label values 0..max seen. */

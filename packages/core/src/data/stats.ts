@@ -1,4 +1,4 @@
-import type { ChannelStats, RawSplit, Split } from './types.js';
+import type { ChannelStats, RawSplit } from './types.js';
 
 /** ITU-R BT.601 luma weights, as PIL 'L' and tf.image.rgb_to_grayscale use. */
 export const LUMA = [0.299, 0.587, 0.114] as const;
@@ -40,10 +40,4 @@ export function computeStats(split: RawSplit): { 1: ChannelStats; 3: ChannelStat
   const c = [0, 1, 2].map((k) => finish(sum[k], sq[k], pixels));
   const l = finish(ls, ls2, pixels);
   return { 1: { mean: [l.mean], std: [l.std] }, 3: { mean: c.map((x) => x.mean), std: c.map((x) => x.std) } };
-}
-
-/** Attach the train split's stats to both splits. */
-export function withStats(train: RawSplit, test: RawSplit): { train: Split; test: Split } {
-  const stats = computeStats(train);
-  return { train: { ...train, stats }, test: { ...test, stats } };
 }

@@ -21,8 +21,13 @@ export interface Split {
 export interface Dataset {
   name: string;
   classes: string[];
+  /** The images trained on. */
   train: Split;
-  /** Held-out split: the official test set, or the seeded validation split for folders. */
+  /** Validation images carved from the training set (only when asked for): for choosing, never trained on. */
+  val?: Split;
+  /** Positions of the val images in the training split as loaded (before carving). */
+  valIndices?: Int32Array;
+  /** Held-out split for reporting: the official test set, or a folder's test/ (val/) sub-folder or seeded split. */
   test: Split;
   /** Path(s) read, for logs and run records. */
   source: string;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { CheckpointError } from '../errors.js';
 import type { RngState } from '../util/rng.js';
-import { recoverDir, replaceDirAtomic } from './fsx.js';
+import { recoverDir, replaceDirAtomic, storageError } from './fsx.js';
 
 /** Where a run is in its budget, plus everything random that must continue identically after a resume. */
 export interface TrainState {
@@ -18,7 +18,15 @@ export interface TrainState {
   /** Seconds of training so far, summed over sessions. */
   trainSeconds: number;
   imagesSeen: number;
+  /** The epoch in progress so far (so an epoch interrupted and resumed reports its train loss over all of it). */
+  epochLossSum: number;
+  epochImages: number;
+  epochSeconds: number;
+  /** The last training losses, as many as the divergence rule looks at. */
+  recentLosses: number[];
 }
+
+const STATE_FIELDS = ['step', 'epoch', 'batchInEpoch', 'rng', 'trainSeconds', 'imagesSeen', 'epochLossSum', 'epochImages', 'epochSeconds', 'recentLosses'] as const;
 
 export { CheckpointError };
 
@@ -44,40 +52,111 @@ export async function saveModel(model: tfl.LayersModel, dir: string): Promise<vo
   );
 }
 
+const CORRUPT = 'is corrupt or truncated; restore it, or start the run again in a new out directory';
+
+/** A JSON file of a checkpoint, or one CheckpointError line naming it. */
+function readJson(file: string): any {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CheckpointError(`cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${CORRUPT.split('; ')[1]}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CheckpointError(`'${file}' ${CORRUPT}`);
+  }
+}
+
+/** Float32 / int32 weights take 4 bytes a value; the file must hold exactly what its manifest lists. */
+function checkWeightBytes(file: string, bytes: number, specs: tf.io.WeightsManifestEntry[]): void {
+  const expected = specs.reduce((sum, w) => sum + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
+  if (bytes !== expected) throw new CheckpointError(`'${file}' ${CORRUPT} (${bytes} bytes, its manifest needs ${expected})`);
+}
+
+function readBinary(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch {
+    throw new CheckpointError(`'${file}' is missing; ${CORRUPT.split('; ')[1]}`);
+  }
+}
+
 export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   const file = join(dir, 'model.json');
-  if (!existsSync(file)) throw new CheckpointError(`no model at '${dir}' (expected ${file}; pass a run's --out directory or its checkpoint/)`);
-  const json = JSON.parse(readFileSync(file, 'utf8'));
-  const weightSpecs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
-  const weightData = toBuffer(Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(dir, p))))));
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  if (!existsSync(file)) throw new CheckpointError(`no model at '${dir}' (expected ${file}; pass a run's out directory or its checkpoint/)`);
+  const json = readJson(file);
+  if (!Array.isArray(json?.weightsManifest) || typeof json.modelTopology !== 'object') throw new CheckpointError(`'${file}' ${CORRUPT}`);
+  const weightSpecs: tf.io.WeightsManifestEntry[] = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
+  const paths: string[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths);
+  const bytes = Buffer.concat(paths.map((p) => readBinary(join(dir, p))));
+  checkWeightBytes(join(dir, paths.join(', ')), bytes.byteLength, weightSpecs);
+  try {
+    return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: toBuffer(bytes) }));
+  } catch (e) {
+    throw new CheckpointError(`'${file}' does not describe a model this version can load (${(e as Error).message.split('\n')[0]}); ${CORRUPT.split('; ')[1]}`);
+  }
+}
+
+/**
+ * tfjs' Adam recomputes its bias-correction products as pow(beta, t + 1) on setWeights, while a live run multiplies
+ * them step by step in float32: the two differ in the last bits, and the resumed run drifts. They are saved exactly.
+ */
+interface BiasCorrected {
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
 }
 
 async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
   const weights = await opt.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
   writeFileSync(join(dir, 'optimizer.bin'), toBytes(data));
-  writeFileSync(join(dir, 'optimizer.json'), JSON.stringify({ className: opt.getClassName(), config: opt.getConfig(), specs }));
+  const o = opt as unknown as BiasCorrected;
+  const exact = o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1.dataSync()[0], accBeta2: o.accBeta2.dataSync()[0] } : undefined;
+  writeFileSync(join(dir, 'optimizer.json'), JSON.stringify({ className: opt.getClassName(), config: opt.getConfig(), specs, exact }));
 }
 
 async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
-  const meta = JSON.parse(readFileSync(join(dir, 'optimizer.json'), 'utf8'));
+  const metaFile = join(dir, 'optimizer.json');
+  const meta = readJson(metaFile);
+  if (!Array.isArray(meta?.specs)) throw new CheckpointError(`'${metaFile}' ${CORRUPT}`);
   if (meta.className !== opt.getClassName()) {
-    throw new CheckpointError(`checkpoint optimizer is ${meta.className} but this run uses ${opt.getClassName()}; resume with the same --recipe/--optimizer`);
+    throw new CheckpointError(`checkpoint optimizer is ${meta.className} but this run uses ${opt.getClassName()}; resume with the same recipe and optimizer`, { setting: 'recipe' });
   }
-  const map = tf.io.decodeWeights(toBuffer(readFileSync(join(dir, 'optimizer.bin'))), meta.specs);
+  const binFile = join(dir, 'optimizer.bin');
+  const bin = readBinary(binFile);
+  checkWeightBytes(binFile, bin.byteLength, meta.specs);
+  const map = tf.io.decodeWeights(toBuffer(bin), meta.specs);
   // tfjs optimizers restore their slots by position, in the order getWeights() wrote them.
   await opt.setWeights(meta.specs.map((s: { name: string }) => ({ name: s.name, tensor: map[s.name] })));
+  const o = opt as unknown as BiasCorrected;
+  if (meta.exact && o.accBeta1 && o.accBeta2) {
+    o.accBeta1.assign(tf.scalar(meta.exact.accBeta1));
+    o.accBeta2.assign(tf.scalar(meta.exact.accBeta2));
+  }
+}
+
+function readState(file: string): TrainState {
+  const state = readJson(file);
+  const missing = STATE_FIELDS.filter((k) => state?.[k] === undefined);
+  if (missing.length > 0) throw new CheckpointError(`'${file}' ${CORRUPT} (missing ${missing.join(', ')})`);
+  return state as TrainState;
 }
 
 /** Save model, optimizer and state as one unit: a crash mid-save leaves the previous checkpoint intact. */
 export async function saveCheckpoint(dir: string, model: tfl.LayersModel, opt: tf.Optimizer, state: TrainState): Promise<void> {
   const staged = `${dir}.tmp-${process.pid}`;
-  rmSync(staged, { recursive: true, force: true });
-  await saveModel(model, staged);
-  await saveOptimizer(opt, staged);
-  writeFileSync(join(staged, 'state.json'), JSON.stringify(state, null, 2));
-  replaceDirAtomic(staged, dir);
+  try {
+    rmSync(staged, { recursive: true, force: true });
+    await saveModel(model, staged);
+    await saveOptimizer(opt, staged);
+    writeFileSync(join(staged, 'state.json'), JSON.stringify(state, null, 2));
+    replaceDirAtomic(staged, dir);
+  } catch (e) {
+    rmSync(staged, { recursive: true, force: true });
+    throw storageError(e, 'write the checkpoint', dir, 'then resume the run');
+  }
 }
 
 export function hasCheckpoint(dir: string): boolean {
@@ -88,8 +167,8 @@ export function hasCheckpoint(dir: string): boolean {
 export async function loadCheckpoint(dir: string, opt: tf.Optimizer): Promise<{ model: tfl.LayersModel; state: TrainState }> {
   recoverDir(dir);
   if (!existsSync(join(dir, 'state.json'))) throw new CheckpointError(`no checkpoint to resume in '${dir}'`);
+  const state = readState(join(dir, 'state.json'));
   const model = await loadModel(dir);
   await loadOptimizer(opt, dir);
-  const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainState;
   return { model, state };
 }

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const PACKAGES = ['core', 'flops', 'search', 'report', 'cli'];
+const PACKAGES = ['wasm-train', 'core', 'flops', 'search', 'report', 'cli'];
 const stampFile = join(root, 'packages/cli/dist/.transpiled');
 
 function sources(dir, out = []) {

@@ -4,8 +4,8 @@ export {
   type BackendInfo, type InitBackendOptions,
 } from './init.js';
 export type { ModuleLoader } from './loader.js';
-export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
-export { setSimdKernelsEnabled } from './wasm-kernels/simd.js';
-export { batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
-export { FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig } from './batch-norm-layer.js';
-export { swish, FusedSwish, fusedSwish } from './swish.js';
+// The wasm training engine lives in @effscale/wasm-train; re-exported so @effscale/core/backend users are unchanged.
+export {
+  registerWasmTrainingKernels, setSimdKernelsEnabled, batchNormTraining, type BatchNormTrainingResult,
+  FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig, swish, FusedSwish, fusedSwish,
+} from '@effscale/wasm-train';

@@ -6,7 +6,7 @@ import { BackendError } from '../errors.js';
 import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './loader.js';
 import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
-import { registerWasmTrainingKernels } from './wasm-kernels/register.js';
+import { registerWasmTrainingKernels } from '@effscale/wasm-train';
 
 export interface BackendInfo {
   /** What actually runs. */

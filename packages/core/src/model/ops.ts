@@ -1,8 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Layer, LayerOp } from '../arch/architecture.js';
 import { convKernelInitializer, denseKernelInitializer } from './init.js';
-import { fusedBatchNormalization } from '../backend/batch-norm-layer.js';
-import { fusedSwish } from '../backend/swish.js';
+import { fusedBatchNormalization, fusedSwish } from '@effscale/wasm-train';
 
 export type SymbolicTensor = tfl.SymbolicTensor;
 
@@ -68,7 +67,7 @@ function depthwiseConv2d(layer: Layer, x: SymbolicTensor, ctx: OpContext): Symbo
 }
 
 // Same weights and results as tf.layers.batchNormalization / activation('swish'), with a fused gradient that
-// trains 1.5-2x faster on the wasm backend (see backend/batch-norm-layer.ts).
+// trains 1.5-2x faster on the wasm backend (see @effscale/wasm-train).
 function batchNorm(layer: Layer, x: SymbolicTensor): SymbolicTensor {
   return apply(fusedBatchNormalization({ name: layer.name, momentum: layer.momentum ?? BN_MOMENTUM, epsilon: layer.epsilon ?? BN_EPSILON }), x);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { FusedAdamOptimizer } from './fused-adam.js';
+import { FusedAdamOptimizer } from '@effscale/wasm-train';
 import type { Recipe } from './recipes.js';
 
 export function makeOptimizer(r: Recipe, lr: number): tf.Optimizer {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormTraining, fusedBatchNormalization, fusedSwish, initBackend } from '../src/backend/index.js';
+import { batchNormTraining, fusedBatchNormalization, fusedSwish } from '../src/index.js';
+import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // batchNormTraining: fused kernels on wasm, tf.moments + tf.batchNorm elsewhere. Both must give the
@@ -33,7 +34,7 @@ async function run(backend: string, useStats: boolean): Promise<Float32Array[]> 
 }
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initWasm();
 });
 
 describe('batchNormTraining', () => {

@@ -30,6 +30,34 @@ export interface SimdKernels {
   ): void;
 }
 
+type Arity<K extends keyof SimdKernels> = Parameters<SimdKernels[K]>['length'];
+
+/**
+ * Every kernel's parameter count, checked against SimdKernels by the compiler (a missing or extra name, or a
+ * count that differs from the signature above, is a type error) and against the compiled module's exports by
+ * test/simd-exports.test.ts, so the interface cannot drift from the binary unnoticed.
+ */
+export const SIMD_KERNEL_ARITY = {
+  reduceMiddle: 7,
+  depthwiseFilterGrad: 16,
+  depthwiseInputGrad: 15,
+  transpose2d: 4,
+  broadcastBinary: 8,
+  batchNormApply: 7,
+  im2col: 14,
+  col2im: 14,
+  pointwiseFilterGrad: 7,
+  gemm: 6,
+  sigmoidGrad: 4,
+  swishGrad: 5,
+  sumSquaredDeviation: 6,
+  batchNormGradSums: 8,
+  batchNormGradApply: 9,
+  depthwiseConv: 15,
+  depthwiseFilterGradRows: 15,
+  adamUpdate: 16,
+} as const satisfies { readonly [K in keyof SimdKernels]: Arity<K> };
+
 let compiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
 let enabled = true;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { asWasmBackend, bytePtr, f32Offset, heapF32, type WasmBackend } from '../backend/wasm-kernels/heap.js';
-import { simdKernels, type SimdKernels } from '../backend/wasm-kernels/simd.js';
+import { asWasmBackend, bytePtr, f32Offset, heapF32, type WasmBackend } from './wasm-kernels/heap.js';
+import { simdKernels, type SimdKernels } from './wasm-kernels/simd.js';
 
 type AdamUpdate = SimdKernels['adamUpdate'];
 

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers tfjs-core's gradient functions (the core node bundle does not).
 import '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
+import { setSimdKernelsEnabled } from '../src/index.js';
+import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Gradients of conv2d / depthwiseConv2d on wasm (custom kernels) against the pure-JS cpu backend.
@@ -49,7 +50,7 @@ const worst = { conv: 0, depthwise: 0 };
 
 describe('wasm training kernels match the cpu backend', () => {
   beforeAll(async () => {
-    await initBackend('wasm');
+    await initWasm();
   });
 
   it.each(cases)('conv2d gradients: $k/$stride/$pad/$size', async (c) => {

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
-import { broadcastSplit } from '../src/backend/wasm-kernels/binary.js';
-import { collapsePermutation } from '../src/backend/wasm-kernels/layout.js';
-import { reductionSplit } from '../src/backend/wasm-kernels/reduce.js';
+import { setSimdKernelsEnabled } from '../src/index.js';
+import { initWasm } from './fixtures/backend.js';
+import { broadcastSplit } from '../src/wasm-kernels/binary.js';
+import { collapsePermutation } from '../src/wasm-kernels/layout.js';
+import { reductionSplit } from '../src/wasm-kernels/reduce.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Stock wasm kernels replaced for speed (Tile, Sum, Mean, Cast, Multiply/Add/Sub/RealDiv with
@@ -34,7 +35,7 @@ async function expectSame(f: () => tf.Tensor, tol = 1e-6): Promise<void> {
 }
 
 beforeAll(async () => {
-  await initBackend('wasm');
+  await initWasm();
 });
 
 describe('shape analysis', () => {

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend, setSimdKernelsEnabled } from '../src/backend/index.js';
+import { setSimdKernelsEnabled } from '../src/index.js';
+import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
 // Forward kernels replaced on wasm, against the pure-JS cpu backend on fresh random inputs, with
@@ -30,7 +31,7 @@ dwCases.push({ n: 3, h: 16, w: 16, c: 48, k: 3, stride: 2, pad: 'same' });
 
 describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %s)', (simd) => {
   beforeAll(async () => {
-    await initBackend('wasm');
+    await initWasm();
     setSimdKernelsEnabled(simd);
   });
   afterAll(() => setSimdKernelsEnabled(true));

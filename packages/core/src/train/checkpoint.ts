@@ -52,7 +52,11 @@ export async function saveModel(model: tfl.LayersModel, dir: string): Promise<vo
   );
 }
 
-const CORRUPT = 'is corrupt or truncated; restore it, or start the run again in a new out directory';
+const FIX = 'restore it, or start the run again in a new out directory';
+
+function corrupt(file: string, detail?: string): CheckpointError {
+  return new CheckpointError(`'${file}' is corrupt or truncated${detail ? ` (${detail})` : ''}; ${FIX}`);
+}
 
 /** A JSON file of a checkpoint, or one CheckpointError line naming it. */
 function readJson(file: string): any {
@@ -60,26 +64,26 @@ function readJson(file: string): any {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CheckpointError(`cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${CORRUPT.split('; ')[1]}`);
+    throw new CheckpointError(`cannot read '${file}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); ${FIX}`);
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new CheckpointError(`'${file}' ${CORRUPT}`);
+    throw corrupt(file);
   }
 }
 
 /** Float32 / int32 weights take 4 bytes a value; the file must hold exactly what its manifest lists. */
 function checkWeightBytes(file: string, bytes: number, specs: tf.io.WeightsManifestEntry[]): void {
   const expected = specs.reduce((sum, w) => sum + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
-  if (bytes !== expected) throw new CheckpointError(`'${file}' ${CORRUPT} (${bytes} bytes, its manifest needs ${expected})`);
+  if (bytes !== expected) throw corrupt(file, `${bytes} bytes, its manifest needs ${expected}`);
 }
 
 function readBinary(file: string): Buffer {
   try {
     return readFileSync(file);
   } catch {
-    throw new CheckpointError(`'${file}' is missing; ${CORRUPT.split('; ')[1]}`);
+    throw new CheckpointError(`'${file}' is missing; ${FIX}`);
   }
 }
 
@@ -87,7 +91,7 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   const file = join(dir, 'model.json');
   if (!existsSync(file)) throw new CheckpointError(`no model at '${dir}' (expected ${file}; pass a run's out directory or its checkpoint/)`);
   const json = readJson(file);
-  if (!Array.isArray(json?.weightsManifest) || typeof json.modelTopology !== 'object') throw new CheckpointError(`'${file}' ${CORRUPT}`);
+  if (!Array.isArray(json?.weightsManifest) || typeof json.modelTopology !== 'object') throw corrupt(file);
   const weightSpecs: tf.io.WeightsManifestEntry[] = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
   const paths: string[] = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths);
   const bytes = Buffer.concat(paths.map((p) => readBinary(join(dir, p))));
@@ -95,7 +99,7 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   try {
     return await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: toBuffer(bytes) }));
   } catch (e) {
-    throw new CheckpointError(`'${file}' does not describe a model this version can load (${(e as Error).message.split('\n')[0]}); ${CORRUPT.split('; ')[1]}`);
+    throw new CheckpointError(`'${file}' does not describe a model this version can load (${(e as Error).message.split('\n')[0]}); ${FIX}`);
   }
 }
 
@@ -120,7 +124,7 @@ async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
 async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
   const metaFile = join(dir, 'optimizer.json');
   const meta = readJson(metaFile);
-  if (!Array.isArray(meta?.specs)) throw new CheckpointError(`'${metaFile}' ${CORRUPT}`);
+  if (!Array.isArray(meta?.specs)) throw corrupt(metaFile);
   if (meta.className !== opt.getClassName()) {
     throw new CheckpointError(`checkpoint optimizer is ${meta.className} but this run uses ${opt.getClassName()}; resume with the same recipe and optimizer`, { setting: 'recipe' });
   }
@@ -140,7 +144,7 @@ async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
 function readState(file: string): TrainState {
   const state = readJson(file);
   const missing = STATE_FIELDS.filter((k) => state?.[k] === undefined);
-  if (missing.length > 0) throw new CheckpointError(`'${file}' ${CORRUPT} (missing ${missing.join(', ')})`);
+  if (missing.length > 0) throw corrupt(file, `missing ${missing.join(', ')}`);
   return state as TrainState;
 }
 

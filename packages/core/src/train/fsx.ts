@@ -80,16 +80,18 @@ export function removeLeftovers(dir: string): string[] {
 }
 
 /**
- * Deterministic crash points for the crash-safety tests: with EFFSCALE_FAILPOINT=<name>[@<count>], the process kills
- * itself with SIGKILL the <count>-th time (default 1st) it passes <name>. Unset, this is one comparison.
+ * Deterministic crash points for the crash-safety tests: with EFFSCALE_FAILPOINT=<name>[@<count>][:<signal>], the
+ * process sends itself <signal> (default SIGKILL) the <count>-th time (default 1st) it passes <name>. Unset, this
+ * is one comparison.
  */
 const hits = new Map<string, number>();
 export function failpoint(name: string): void {
   const spec = process.env.EFFSCALE_FAILPOINT;
   if (spec === undefined) return;
-  const [point, count] = spec.split('@');
+  const [where, signal = 'SIGKILL'] = spec.split(':');
+  const [point, count = '1'] = where.split('@');
   if (point !== name) return;
   const n = (hits.get(name) ?? 0) + 1;
   hits.set(name, n);
-  if (n === Number(count ?? 1)) process.kill(process.pid, 'SIGKILL');
+  if (n === Number(count)) process.kill(process.pid, signal as NodeJS.Signals);
 }

@@ -23,5 +23,6 @@ const FLAGS: Record<string, string> = {
 export function userMessage(e: Error): string {
   const setting = (e as UserError).setting;
   const flag = setting !== undefined ? FLAGS[setting] : undefined;
-  return flag !== undefined && !e.message.includes(flag) ? `${e.message} (${flag})` : e.message;
+  const message = e.message.replace(/\s*\n\s*/g, ' '); // node's argument parser writes some messages over several lines
+  return flag !== undefined && !message.includes(flag) ? `${message} (${flag})` : message;
 }

@@ -20,14 +20,14 @@ export function openRun(path: string): { run: RunRecord; modelDir: string } {
   for (const dir of candidates) {
     const runFile = join(dir, 'run.json');
     if (existsSync(runFile)) {
-      const modelDir = existsSync(join(path, 'model.json')) ? path : join(dir, 'checkpoint');
-      if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`--checkpoint '${path}': no model.json in ${modelDir}`);
       let run: RunRecord;
       try {
         run = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
       } catch {
         throw new CheckpointError(`'${runFile}' is corrupt or truncated; restore it from the run's final.json (its "run" field) or retrain`);
       }
+      const modelDir = existsSync(join(path, 'model.json')) ? path : join(dir, 'checkpoint');
+      if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`--checkpoint '${path}': no model.json in ${modelDir}`);
       return { run, modelDir };
     }
   }

@@ -32,6 +32,9 @@ Ctrl-C or SIGTERM checkpoints at the next step; run the same command with --resu
 Exit codes: 0 done, 2 a setting or file to fix (one line), 3 diverged (final.json has status "diverged"),
             130 interrupted by Ctrl-C, 143 by SIGTERM (checkpointed; resume continues).`;
 
+/** The network `train` uses when none is named: small enough for a one-epoch proxy on a 2-core CPU (README, "The default proxy"). */
+export const DEFAULT_PROXY = Object.freeze({ depth: 0.5, width: 0.5, resolution: 32 });
+
 /** Exit status of a training that diverged: a result, not an error (see TRAIN_HELP). */
 export const EXIT_DIVERGED = 3;
 
@@ -93,7 +96,7 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
   if (v.epochs !== undefined && v.steps !== undefined) throw new UsageError('give a budget in --epochs or --steps, not both');
   const net: NetworkFlags = { ...v };
   const named = v.model !== undefined || v.phi !== undefined || v.depth !== undefined || v.width !== undefined;
-  if (!named) Object.assign(net, { depth: '0.5', width: '0.5', resolution: v.resolution ?? '32' });
+  if (!named) Object.assign(net, { depth: String(DEFAULT_PROXY.depth), width: String(DEFAULT_PROXY.width), resolution: v.resolution ?? String(DEFAULT_PROXY.resolution) });
   const channels = v.channels !== undefined ? await parseInteger('channels', v.channels) : undefined;
   if (channels !== undefined && channels !== 1 && channels !== 3) throw new UsageError(`--channels ${channels} must be 1 or 3 for image data`);
   const specs = await networksFromFlags({ ...net, channels: undefined, classes: undefined });

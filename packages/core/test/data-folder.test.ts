@@ -59,12 +59,16 @@ describe('ImageFolder', () => {
     expect(other.files!.test).not.toEqual(ds.files!.test);
   });
 
-  it('honours valFraction and limits (stratified, before decoding)', async () => {
-    const ds = await loadDataset({ name: 'folder', dir: flowers, imageSize: 4, valFraction: 0.5, trainLimit: 6, valLimit: 3 });
+  it('honours testFraction and limits (stratified, before decoding)', async () => {
+    const ds = await loadDataset({ name: 'folder', dir: flowers, imageSize: 4, testFraction: 0.5, trainLimit: 6, testLimit: 3 });
     expect(ds.train.count).toBe(6);
     expect(ds.test.count).toBe(3);
     expect([...ds.test.labels]).toEqual([0, 1, 2]);
-    await expect(loadDataset({ name: 'folder', dir: flowers, valFraction: 1 })).rejects.toThrow(/valFraction must be in \[0, 1\), got 1/);
+    await expect(loadDataset({ name: 'folder', dir: flowers, testFraction: 1 })).rejects.toThrow(/testFraction must be in \[0, 1\), got 1/);
+    // A validation split comes out of the folder's training images, never out of its test images.
+    const withVal = await loadDataset({ name: 'folder', dir: flowers, imageSize: 4, testFraction: 0.5, trainLimit: 6, testLimit: 3, valCount: 3 });
+    expect([withVal.train.count, withVal.val!.count, withVal.test.count]).toEqual([3, 3, 3]);
+    expect([...withVal.test.images]).toEqual([...ds.test.images]);
   });
 
   it('uses train/ and val/ sub-folders when the split is given on disk', async () => {
@@ -90,9 +94,9 @@ describe('ImageFolder', () => {
     await solid(join(root, 'a', 'ok.png'), [1, 2, 3], 5, 5);
     const good = readFileSync(join(root, 'a', 'ok.png'));
     writeFileSync(join(root, 'b', 'cut.png'), good.subarray(0, good.length / 2));
-    await expect(loadDataset({ name: 'folder', dir: root, valFraction: 0 })).rejects.toThrow(/Cannot decode image .*b\/cut\.png/);
+    await expect(loadDataset({ name: 'folder', dir: root, testFraction: 0 })).rejects.toThrow(/Cannot decode image .*b\/cut\.png/);
     writeFileSync(join(root, 'b', 'cut.png'), 'hello');
-    await expect(loadDataset({ name: 'folder', dir: root, valFraction: 0 })).rejects.toThrow(/Cannot decode image .*b\/cut\.png/);
+    await expect(loadDataset({ name: 'folder', dir: root, testFraction: 0 })).rejects.toThrow(/Cannot decode image .*b\/cut\.png/);
   });
 
   it('rejects folders without class sub-folders or with empty classes', async () => {

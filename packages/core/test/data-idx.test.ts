@@ -72,9 +72,9 @@ describe('loadDataset (IDX family)', () => {
 
   it('stratified limits keep class balance and are deterministic per seed', async () => {
     writeIdxSet(tmp.dir, { train: 200, test: 100 });
-    const a = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, valLimit: 20, seed: 1 });
-    const b = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, valLimit: 20, seed: 1 });
-    const c = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, valLimit: 20, seed: 2 });
+    const a = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, testLimit: 20, seed: 1 });
+    const b = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, testLimit: 20, seed: 1 });
+    const c = await loadDataset({ name: 'mnist', dir: tmp.dir, trainLimit: 50, testLimit: 20, seed: 2 });
     expect(a.train.count).toBe(50);
     expect(a.test.count).toBe(20);
     const perClass = new Array(10).fill(0);

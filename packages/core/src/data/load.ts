@@ -56,6 +56,9 @@ export async function loadDataset(opts: LoadOptions): Promise<Dataset> {
   if (opts.valFraction !== undefined && !(opts.valFraction > 0 && opts.valFraction < 1)) {
     throw new DataError(`valFraction must be in (0, 1), got ${opts.valFraction}`);
   }
+  if (opts.testFraction !== undefined && !(opts.testFraction >= 0 && opts.testFraction < 1)) {
+    throw new DataError(`testFraction must be in [0, 1), got ${opts.testFraction}`);
+  }
   if (opts.valFraction !== undefined && opts.valCount !== undefined) throw new DataError('give a validation split as valFraction or valCount, not both');
   const seed = opts.seed ?? 0;
   if (!Number.isSafeInteger(seed)) throw new DataError(`seed must be a safe integer, got ${seed}`);

@@ -4,9 +4,9 @@
  */
 import { execFileSync, execSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { PRESET_NAMES } from '@effscale/core';
+import { writeFileAtomic } from '@effscale/core/train';
 import { count } from '@effscale/flops';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -55,6 +55,4 @@ const results = {
 for (const r of results.inProcess) console.log(`${r.label.padEnd(60)} ${r.medianMs.toFixed(1).padStart(8)} ms (median of ${REPEATS})`);
 for (const r of results.wall) console.log(`${r.label.padEnd(60)} ${r.medianMs.toFixed(0).padStart(8)} ms wall (median; min ${r.minMs.toFixed(0)})`);
 console.log(`machine: ${results.machine.cpu}, ${results.machine.cores} cores, load ${results.machine.loadavg}`);
-mkdirSync('benchmarks/results', { recursive: true });
-writeFileSync('benchmarks/results/flops-latest.json.tmp', JSON.stringify(results, null, 2) + '\n');
-renameSync('benchmarks/results/flops-latest.json.tmp', 'benchmarks/results/flops-latest.json');
+writeFileAtomic('benchmarks/results/flops-latest.json', JSON.stringify(results, null, 2) + '\n');

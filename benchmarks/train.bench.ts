@@ -14,18 +14,20 @@
  * stdout; the last results to benchmarks/results/train-latest.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { resolveArchitecture, type Architecture } from '../packages/core/src/index.js';
+import { parseArgs as parseCommandLine } from 'node:util';
+import { resolveArchitecture, type Architecture } from '@effscale/core';
+import { writeFileAtomic } from '@effscale/core/train';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS = path.join(HERE, 'results', 'train-latest.json');
 const TORCH_SCRIPT = path.join(HERE, 'torch_effnet.py');
-// The repository root has no dependency on tfjs; resolve it where @effscale/core gets it.
-const coreRequire = createRequire(path.join(HERE, '..', 'packages', 'core', 'package.json'));
+// Load tfjs where @effscale/core gets it, so the model and the timing code share one tfjs-core.
+const coreRequire = createRequire(fileURLToPath(import.meta.resolve('@effscale/core')));
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 type Backend = (typeof BACKENDS)[number];
@@ -81,7 +83,35 @@ function intArg(name: string, v: string | undefined, min: number): number {
   return n;
 }
 
+const OPTION_SPEC = {
+  backends: { type: 'string' },
+  res: { type: 'string' },
+  steps: { type: 'string' },
+  warmup: { type: 'string' },
+  budget: { type: 'string' },
+  timeout: { type: 'string' },
+  'torch-threads': { type: 'string' },
+  seed: { type: 'string' },
+  'no-torch': { type: 'boolean' },
+  python: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function optionValues(argv: string[]) {
+  try {
+    return parseCommandLine({ args: argv, options: OPTION_SPEC, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new Error(`${errorLine(err)}\n${USAGE}`);
+  }
+}
+
 function parseArgs(argv: string[]): Options {
+  const v = optionValues(argv);
+  if (v.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
   const o: Options = {
     backends: [...BACKENDS],
     resolutions: null,
@@ -89,43 +119,34 @@ function parseArgs(argv: string[]): Options {
     warmup: 2,
     budgetSeconds: 60,
     timeoutSeconds: 0,
-    torch: true,
-    python: '/usr/bin/python3',
+    torch: v['no-torch'] !== true,
+    python: v.python ?? '/usr/bin/python3',
     torchThreads: 2,
-    json: false,
+    json: v.json === true,
     seed: 0,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string | undefined => argv[++i];
-    if (a === '--backends') {
-      const list = (next() ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-      for (const b of list) {
-        if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`--backends: unknown backend '${b}' (allowed: ${BACKENDS.join(', ')})`);
-      }
-      if (list.length === 0) throw new Error(`--backends needs a list (allowed: ${BACKENDS.join(', ')})`);
-      o.backends = list as Backend[];
-    } else if (a === '--res') {
-      const allowed = CONFIGS.map((c) => c.resolution);
-      o.resolutions = (next() ?? '').split(',').map((s) => {
-        const r = Number(s);
-        if (!allowed.includes(r)) throw new Error(`--res: unknown resolution '${s}' (allowed: ${allowed.join(', ')})`);
-        return r;
-      });
-    } else if (a === '--steps') o.steps = intArg('--steps', next(), 1);
-    else if (a === '--warmup') o.warmup = intArg('--warmup', next(), 0);
-    else if (a === '--budget') o.budgetSeconds = intArg('--budget', next(), 1);
-    else if (a === '--timeout') o.timeoutSeconds = intArg('--timeout', next(), 0);
-    else if (a === '--torch-threads') o.torchThreads = intArg('--torch-threads', next(), 1);
-    else if (a === '--seed') o.seed = intArg('--seed', next(), 0);
-    else if (a === '--no-torch') o.torch = false;
-    else if (a === '--python') o.python = next() ?? '';
-    else if (a === '--json') o.json = true;
-    else if (a === '--help' || a === '-h') {
-      process.stdout.write(USAGE + '\n');
-      process.exit(0);
-    } else throw new Error(`unknown option '${a}'\n${USAGE}`);
+  if (v.backends !== undefined) {
+    const list = v.backends.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    for (const b of list) {
+      if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`--backends: unknown backend '${b}' (allowed: ${BACKENDS.join(', ')})`);
+    }
+    if (list.length === 0) throw new Error(`--backends needs a list (allowed: ${BACKENDS.join(', ')})`);
+    o.backends = list as Backend[];
   }
+  if (v.res !== undefined) {
+    const allowed = CONFIGS.map((c) => c.resolution);
+    o.resolutions = v.res.split(',').map((s) => {
+      const r = Number(s);
+      if (!allowed.includes(r)) throw new Error(`--res: unknown resolution '${s}' (allowed: ${allowed.join(', ')})`);
+      return r;
+    });
+  }
+  if (v.steps !== undefined) o.steps = intArg('--steps', v.steps, 1);
+  if (v.warmup !== undefined) o.warmup = intArg('--warmup', v.warmup, 0);
+  if (v.budget !== undefined) o.budgetSeconds = intArg('--budget', v.budget, 1);
+  if (v.timeout !== undefined) o.timeoutSeconds = intArg('--timeout', v.timeout, 0);
+  if (v['torch-threads'] !== undefined) o.torchThreads = intArg('--torch-threads', v['torch-threads'], 1);
+  if (v.seed !== undefined) o.seed = intArg('--seed', v.seed, 0);
   return o;
 }
 
@@ -232,7 +253,7 @@ async function importFromCore<T>(specifier: string): Promise<T> {
 
 /** Selects a backend with @effscale/core/backend's initBackend; null with a reason when it is not this backend. */
 async function selectBackend(backend: Backend): Promise<BackendInfo | string> {
-  const { initBackend } = (await import('../packages/core/src/backend/index.js')) as {
+  const { initBackend } = (await import('@effscale/core/backend')) as {
     initBackend: (r: Backend) => Promise<BackendInfo>;
   };
   try {
@@ -257,10 +278,11 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
   const info = await selectBackend(backend);
   if (typeof info === 'string') return { ...base, status: 'unavailable', message: info };
   const tf = await importFromCore<TF>('@tensorflow/tfjs-core');
-  const { buildModel } = await import('../packages/core/src/model/index.js');
+  const { buildModel } = await import('@effscale/core/model');
+  const { FusedAdamOptimizer } = await import('@effscale/wasm-train');
 
   const model = buildModel(architectureOf(c), { seed: job.seed });
-  model.compile({ optimizer: new (await import('../packages/core/src/train/fused-adam.js')).FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
+  model.compile({ optimizer: new FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
   const shape: [number, number, number, number] = [c.batch, c.resolution, c.resolution, CHANNELS];
   const fresh = (): { x: import('@tensorflow/tfjs-core').Tensor; y: import('@tensorflow/tfjs-core').Tensor } =>
     tf.tidy(() => ({
@@ -568,19 +590,12 @@ function renderReport(rep: Report): string {
   return parts.join('\n\n');
 }
 
-function writeAtomically(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
-
 // ---------------------------------------------------------------------------------------------- main
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === '--worker') {
     const job = JSON.parse(argv[1]) as WorkerJob;
-    const save = (r: TfjsResult): void => writeAtomically(argv[2], JSON.stringify(r));
+    const save = (r: TfjsResult): void => writeFileAtomic(argv[2], JSON.stringify(r));
     const result = await runWorker(job, save).catch((err: unknown): TfjsResult => ({
       backend: job.backend,
       config: job.config.id,
@@ -671,7 +686,7 @@ async function main(argv: string[]): Promise<number> {
     ...(torchOk ? {} : { torchUnavailable: tv.unavailable }),
     ratios: ratios(tfjs, torch),
   };
-  writeAtomically(RESULTS, JSON.stringify(rep, null, 2) + '\n');
+  writeFileAtomic(RESULTS, JSON.stringify(rep, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), RESULTS)}`);
   process.stdout.write((o.json ? JSON.stringify(rep, null, 2) : renderReport(rep)) + '\n');
   return failed ? 1 : 0;

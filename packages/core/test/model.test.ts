@@ -203,7 +203,7 @@ describe('buildModel: bad input', () => {
   });
 });
 
-describe.runIf(process.env.EFFSCALE_SLOW_TESTS)('buildModel: every preset (slow)', () => {
+describe('buildModel: every preset', () => {
   it.each([
     ['b2', 9_177_562],
     ['b3', 12_320_528],

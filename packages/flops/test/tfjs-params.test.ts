@@ -29,7 +29,7 @@ describe('tfjs countParams equals the analytic count', () => {
     check({ selector: { kind: 'compound', phi: 0.5, alpha: 1.3, beta: 1.05, gamma: 1.1 }, classes: 10, inputChannels: 1 });
     check({ selector: { kind: 'multipliers', depth: 1.7, width: 0.35, resolution: 40 }, classes: 7, inputChannels: 3 });
   });
-  it.runIf(process.env.EFFSCALE_SLOW_TESTS)('b2..b4 (slow)', () => {
+  it('b2..b4', () => {
     for (const preset of ['b2', 'b3', 'b4']) check({ selector: { kind: 'preset', preset } });
   });
 });

@@ -99,6 +99,21 @@ describe('faults end as one user error, and lose nothing', () => {
     expect(JSON.parse(readFileSync(join(out, 'final.json'), 'utf8')).status).toBe('completed');
   });
 
+  it('a run checkpointed by the version before train/val/test splits and horizons resumes', async () => {
+    const dir = join(runs.dir, 'old-format');
+    cpSync(good, dir, { recursive: true });
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    const { valCount: _v, evalSplit: _e, limits: _l, ...oldData } = run.data;
+    const { horizon: _h, ...oldBudget } = run.budget;
+    const { divergence: _d, ...oldRun } = run;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...oldRun, data: { ...oldData, limits: {} }, budget: { ...oldBudget, totalSteps: 6 } }));
+    const stateFile = join(dir, 'checkpoint', 'state.json');
+    const { epochLossSum: _a, epochImages: _b, epochSeconds: _c, recentLosses: _r, ...oldState } = JSON.parse(readFileSync(stateFile, 'utf8'));
+    writeFileSync(stateFile, JSON.stringify(oldState));
+    const resumed = await train({ ...base('old-format'), resume: true });
+    expect([resumed.status, resumed.step]).toEqual(['completed', 6]);
+  });
+
   it('temporaries a killed writer left behind are removed when the run resumes', async () => {
     const dir = join(runs.dir, 'leftovers');
     cpSync(good, dir, { recursive: true });

@@ -141,8 +141,12 @@ async function loadOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
   }
 }
 
+/** Fields added after the first checkpoints were written, and what a checkpoint without them meant. */
+const STATE_DEFAULTS: Partial<TrainState> = { epochLossSum: 0, epochImages: 0, epochSeconds: 0, recentLosses: [] };
+
 function readState(file: string): TrainState {
-  const state = readJson(file);
+  const read = readJson(file);
+  const state = read !== null && typeof read === 'object' && typeof read.step === 'number' && Array.isArray(read.rng) ? { ...STATE_DEFAULTS, ...read } : read;
   const missing = STATE_FIELDS.filter((k) => state?.[k] === undefined);
   if (missing.length > 0) throw corrupt(file, `missing ${missing.join(', ')}`);
   return state as TrainState;

@@ -276,8 +276,9 @@ function checkRunDir(plan: Plan): TrainResult | null {
   removeLeftovers(out);
   const runFile = join(out, 'run.json');
   if (opts.resume !== true || !existsSync(runFile)) return null;
-  const before = readJsonOrRefuse(runFile) as RunRecord;
-  if (before.budget?.horizon !== undefined && before.budget.horizon !== run.budget.horizon && trajectoryKey({ ...before, budget: { ...before.budget, horizon: run.budget.horizon } }) === trajectoryKey(run)) {
+  const before = upgradeRunRecord(readJsonOrRefuse(runFile) as RunRecord);
+  const differsOnlyInHorizon = trajectoryKey({ ...before, budget: { ...before.budget, horizon: run.budget.horizon } }) === trajectoryKey(run);
+  if (before.budget.horizon !== run.budget.horizon && differsOnlyInHorizon) {
     throw new ConfigError(`'${out}' was planned over a horizon of ${before.budget.horizon} steps, not ${run.budget.horizon}; ` +
       `resume with horizon ${before.budget.horizon} (the stop point may change, the horizon may not)`, { setting: 'horizon' });
   }
@@ -292,6 +293,22 @@ function checkRunDir(plan: Plan): TrainResult | null {
   const { run: _run, ...result } = final;
   if (final.status === 'diverged' || (final.status === 'completed' && final.step === plan.totalSteps)) return result;
   return null;
+}
+
+/**
+ * run.json as written before the splits were named train/val/test and the horizon existed: the test limit and fraction
+ * were valLimit / valFraction, there was no val split, and the schedule's horizon was the budget.
+ */
+function upgradeRunRecord(r: RunRecord): RunRecord {
+  if (r.data?.evalSplit !== undefined || r.budget === undefined) return r;
+  const old = r.data.limits as { trainLimit?: number; valLimit?: number; valFraction?: number };
+  return {
+    ...r,
+    data: { ...r.data, valCount: 0, evalSplit: 'test',
+      limits: { trainLimit: old.trainLimit, testLimit: old.valLimit, testFraction: old.valFraction, valFraction: undefined, valCount: undefined } },
+    budget: { ...r.budget, horizon: r.budget.totalSteps },
+    divergence: r.divergence ?? DEFAULT_DIVERGENCE,
+  };
 }
 
 function readJsonOrRefuse(file: string): unknown {
@@ -386,7 +403,8 @@ function trainStep(plan: Plan, s: Session, b: Batch, lr: number): tf.Scalar {
 type Stop = { kind: 'completed' } | { kind: 'interrupted' } | { kind: 'diverged'; divergence: Divergence };
 
 async function stepLoop(plan: Plan, s: Session): Promise<Stop> {
-  const { opts, state } = { opts: plan.opts, state: s.state };
+  const { opts } = plan;
+  const { state } = s;
   const wallStart = performance.now();
   let lastLr = 0;
   while (state.step < plan.totalSteps) {

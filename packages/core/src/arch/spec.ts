@@ -7,6 +7,11 @@ export const PAPER_COEFFICIENTS = Object.freeze({ alpha: 1.2, beta: 1.1, gamma: 
 export const DEFAULT_BASE_RESOLUTION = 224;
 export const DEFAULT_DROPOUT = 0.2;
 export const DEFAULT_DROP_CONNECT_RATE = 0.2;
+/**
+ * Keras BatchNormalization defaults, which EfficientNet keeps. Defined here only: BN settings are architecture data,
+ * carried by every batch_norm layer of the resolved architecture, so counts, checkpoints and the model builder
+ * (model/ops.ts imports these for hand-written layer lists) cannot disagree.
+ */
 export const DEFAULT_BN_MOMENTUM = 0.99;
 export const BN_EPSILON = 1e-3;
 

@@ -1,3 +1,3 @@
 export { buildModel, type BuildOptions } from './build.js';
-export { BN_EPSILON, BN_MOMENTUM, OP_BUILDERS } from './ops.js';
+export { OP_BUILDERS } from './ops.js';
 export { convKernelInitializer, denseKernelInitializer } from './init.js';

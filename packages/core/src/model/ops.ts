@@ -1,13 +1,10 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Layer, LayerOp } from '../arch/architecture.js';
+import { BN_EPSILON, DEFAULT_BN_MOMENTUM } from '../arch/spec.js';
 import { convKernelInitializer, denseKernelInitializer } from './init.js';
 import { fusedBatchNormalization, fusedSwish } from '@effscale/wasm-train';
 
 export type SymbolicTensor = tfl.SymbolicTensor;
-
-/** Keras BatchNormalization defaults, which EfficientNet keeps. */
-export const BN_MOMENTUM = 0.99;
-export const BN_EPSILON = 1e-3;
 
 /** What an op needs besides its own input: the tensors a branch merges back with, and the layer's seed. */
 export interface OpContext {
@@ -69,7 +66,8 @@ function depthwiseConv2d(layer: Layer, x: SymbolicTensor, ctx: OpContext): Symbo
 // Same weights and results as tf.layers.batchNormalization / activation('swish'), with a fused gradient that
 // trains 1.5-2x faster on the wasm backend (see @effscale/wasm-train).
 function batchNorm(layer: Layer, x: SymbolicTensor): SymbolicTensor {
-  return apply(fusedBatchNormalization({ name: layer.name, momentum: layer.momentum ?? BN_MOMENTUM, epsilon: layer.epsilon ?? BN_EPSILON }), x);
+  // The defaults only serve hand-written layer lists: resolved layers carry their momentum and epsilon.
+  return apply(fusedBatchNormalization({ name: layer.name, momentum: layer.momentum ?? DEFAULT_BN_MOMENTUM, epsilon: layer.epsilon ?? BN_EPSILON }), x);
 }
 
 function activation(layer: Layer, x: SymbolicTensor): SymbolicTensor {

@@ -1,14 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 import { FusedAdamOptimizer } from '@effscale/wasm-train';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/backend/index.js';
 import { makeOptimizer } from '../src/train/optimizer.js';
 import { RECIPES } from '../src/train/recipes.js';
 
 // The fused Adam itself is tested in packages/wasm-train/test/fused-adam.test.ts.
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  await initBackend('cpu');
 });
 
 describe('FusedAdamOptimizer', () => {

@@ -28,11 +28,12 @@ function sources(dir, out = []) {
 
 const mtime = (p) => statSync(p).mtimeMs;
 
+/** The last transpile: when, and of which sources (a rename keeps the count but changes the list). */
 function readStamp() {
   try {
-    return { time: mtime(stampFile), count: Number(readFileSync(stampFile, 'utf8')) };
+    return { time: mtime(stampFile), list: readFileSync(stampFile, 'utf8') };
   } catch {
-    return { time: -1, count: -1 };
+    return { time: -1, list: '' };
   }
 }
 
@@ -46,8 +47,9 @@ function writeAtomic(path, contents) {
 async function transpileIfStale() {
   const perPackage = PACKAGES.map((p) => ({ pkg: join(root, 'packages', p), files: sources(join(root, 'packages', p, 'src')) }));
   const all = perPackage.flatMap((p) => p.files);
+  const list = all.map((f) => f.slice(root.length)).sort().join('\n');
   const stamp = readStamp();
-  if (stamp.count === all.length && all.every((f) => mtime(f) <= stamp.time)) return;
+  if (stamp.list === list && all.every((f) => mtime(f) <= stamp.time)) return;
   const esbuild = await import('esbuild');
   for (const { pkg, files } of perPackage) {
     if (files.length === 0) continue;
@@ -57,9 +59,9 @@ async function transpileIfStale() {
     });
     for (const f of result.outputFiles) writeAtomic(f.path, f.contents);
   }
-  writeAtomic(stampFile, String(all.length));
+  writeAtomic(stampFile, list);
 }
 
 await transpileIfStale();
-const { main } = await import(pathToFileURL(join(root, 'packages/cli/dist/main.js')).href);
-process.exitCode = await main(process.argv.slice(2));
+const { runCli } = await import(pathToFileURL(join(root, 'packages/cli/dist/main.js')).href);
+await runCli(process.argv.slice(2));

@@ -41,15 +41,19 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`effscale: internal error (a bug in effscale; please report it with this trace): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-      process.exitCode = 1;
-    },
-  );
+/**
+ * The process entry: runs a command and sets the exit code. A user error is one line and 2 (in main); anything else
+ * is a bug and prints its trace, saying so. Handled here, because an unhandled rejection would reach the handler the
+ * tfjs wasm backend installs, which re-throws it with its own trace and exit code 7.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await main(argv);
+  } catch (e) {
+    process.stderr.write(`effscale: internal error (a bug in effscale; please report it with this trace): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  }
 }
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) await runCli(process.argv.slice(2));

@@ -8,7 +8,11 @@ const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
  */
 export async function parseNumber(flag: string, text: string): Promise<number> {
   const t = text.trim();
-  if (PLAIN.test(t)) return Number(t);
+  if (PLAIN.test(t)) {
+    const v = Number(t);
+    if (!Number.isFinite(v)) throw new UsageError(`--${flag} '${text}' is beyond the largest number a double holds (1.8e308)`);
+    return v;
+  }
   let value: unknown;
   try {
     const { evaluate } = await import('mathjs');

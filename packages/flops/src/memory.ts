@@ -1,5 +1,5 @@
-import { MemoryGuardError, resolveArchitecture, type Architecture } from '@effscale/core';
-import { countArchitecture } from './count.js';
+import { MemoryGuardError, type Architecture } from '@effscale/core';
+import { countArchitecture, countTotals, type Totals } from './count.js';
 
 export { MemoryGuardError };
 
@@ -17,7 +17,10 @@ export interface StepMemory {
  * analytic counts: framework workspace and fragmentation are not in it.
  */
 export function trainingStepMemory(arch: Architecture, batchSize: number): StepMemory {
-  const c = countArchitecture(arch);
+  return stepMemory(countArchitecture(arch), batchSize);
+}
+
+function stepMemory(c: Pick<Totals, 'params' | 'bnMovingStats' | 'activationElements'>, batchSize: number): StepMemory {
   const perImageBytes = c.activationElements * 4 * 2;
   const fixedBytes = (c.params * 4 + c.bnMovingStats) * 4;
   return { bytes: perImageBytes * batchSize + fixedBytes, perImageBytes, fixedBytes };
@@ -31,7 +34,7 @@ export function checkTrainingMemory(arch: Architecture, batchSize: number, limit
   if (m.bytes <= limitBytes) return m;
   const maxBatch = Math.floor((limitBytes - m.fixedBytes) / m.perImageBytes);
   let res = arch.resolution;
-  const at = (r: number) => trainingStepMemory(resolveArchitecture({ ...arch, resolution: r }), batchSize).bytes;
+  const at = (r: number) => stepMemory(countTotals({ ...arch, resolution: r }), batchSize).bytes;
   while (res > 8 && at(res) > limitBytes) res = Math.max(8, Math.floor(res * 0.9));
   const fits = [maxBatch >= 1 ? `--batch-size ${maxBatch} at ${arch.resolution} px` : null, at(res) <= limitBytes ? `--resolution ${res} at batch ${batchSize}` : null]
     .filter(Boolean)

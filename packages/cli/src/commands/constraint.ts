@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
-import { PAPER_COEFFICIENTS } from '@effscale/core';
-import { checkConstraint, solveConstraint, solveForMacs, type Coefficient, type ScalingDirection } from '@effscale/flops';
+import { approx, PAPER_COEFFICIENTS } from '@effscale/core';
+import {
+  checkConstraint, solveConstraint, solveForMacs, TargetOutOfReachError, type Coefficient, type MacsSolution, type ScalingDirection,
+} from '@effscale/flops';
 import { UsageError } from '../errors.js';
 import { parseInteger, parseNumber } from '../numbers.js';
 import { group, table } from '../format.js';
@@ -46,8 +48,9 @@ export async function constraintCommand(argv: string[]): Promise<void> {
       throw new UsageError(`--along '${along}' is not a direction (allowed: ${DIRECTIONS.join(', ')}, all)`);
     }
     const coefficients = { alpha: alpha ?? PAPER_COEFFICIENTS.alpha, beta: beta ?? PAPER_COEFFICIENTS.beta, gamma: gamma ?? PAPER_COEFFICIENTS.gamma };
-    const dirs = along === 'all' ? DIRECTIONS : [along as ScalingDirection];
-    const sols = dirs.map((d) => solveForMacs(d, targetMacs, { coefficients, resolution: net.baseResolution ?? 224, classes: net.classes, inputChannels: net.inputChannels }));
+    const solve = (d: ScalingDirection) =>
+      solveForMacs(d, targetMacs, { coefficients, resolution: net.baseResolution ?? 224, classes: net.classes, inputChannels: net.inputChannels });
+    const sols = along === 'all' ? solveAll(solve, targetMacs) : [solve(along as ScalingDirection)];
     print(sols, table(
       ['along', 'value', 'depth', 'width', 'res', 'MACs', 'vs target'],
       sols.map((s) => [s.along, s.along === 'compound' ? `phi ${group(s.value)}` : group(s.value), s.depth, s.width, s.resolution, s.macs,
@@ -73,6 +76,28 @@ export async function constraintCommand(argv: string[]): Promise<void> {
   }
   const check = checkConstraint({ alpha, beta, gamma }, { phi: phi ?? 1, target: target ?? 2, ...net });
   print(check, describe(check));
+}
+
+/** Every direction, or one line naming each direction the target is out of reach along, with what it can reach. */
+function solveAll(solve: (d: ScalingDirection) => MacsSolution, targetMacs: number): MacsSolution[] {
+  const sols: MacsSolution[] = [];
+  const out: TargetOutOfReachError[] = [];
+  for (const d of DIRECTIONS) {
+    try {
+      sols.push(solve(d));
+    } catch (e) {
+      if (!(e instanceof TargetOutOfReachError)) throw e;
+      out.push(e);
+    }
+  }
+  if (out.length > 0) {
+    const reachable = sols.map((s) => s.along);
+    throw new UsageError(
+      `target ${approx(targetMacs)} MACs is out of reach along ${out.map((e) => `${e.range.along} (${e.reach})`).join(' and ')}; ` +
+        (reachable.length > 0 ? `give --along ${reachable.join(' or --along ')}, or a smaller target` : 'give a smaller target') + '.',
+    );
+  }
+  return sols;
 }
 
 function describe(c: ReturnType<typeof checkConstraint>): string {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import { resolveArchitecture } from '@effscale/core';
-import { countArchitecture, NOT_COUNTED, UNITS, type CostReport } from '@effscale/flops';
+import { countArchitecture, countTotals, NOT_COUNTED, UNITS, type CostReport } from '@effscale/flops';
 import { NETWORK_OPTIONS, networksFromFlags } from '../networks.js';
 import { millions, table } from '../format.js';
 import { UsageError } from '../errors.js';
@@ -33,6 +33,8 @@ export async function flopsCommand(argv: string[]): Promise<void> {
   }
   if (values.json && values.csv) throw new UsageError('choose one output format: --json or --csv, not both');
   const specs = await networksFromFlags(values);
+  // Refuse any network past the size limits (from the spec alone, milliseconds) before building any layer list.
+  for (const s of specs) countTotals(s);
   const reports = specs.map((s) => countArchitecture(resolveArchitecture(s)));
   const perLayer = values['per-layer'] === true;
 

@@ -38,7 +38,7 @@ describe('solving for a target MACs (Table 7)', () => {
   it('the paper labels d=4, w=2, r=2 do not reach 1.8 GMACs under exact rounding', () => {
     const m = (depth: number, width: number, resolution: number) =>
       count({ selector: { kind: 'multipliers', depth, width, resolution } }).macs;
-    // REFERENCE prints 1.575 / 1.450 / 1.537 GMACs; all three fall short of the 1.8 GMACs target.
+    // REFERENCE-COUNTS.md section 4: 1.575 / 1.450 / 1.537 GMACs; all three fall short of the 1.8 GMACs target.
     expect(m(4, 1, 224) / 1e9).toBeCloseTo(1.575, 2);
     expect(m(1, 2, 224) / 1e9).toBeCloseTo(1.45, 2);
     expect(m(1, 1, 448) / 1e9).toBeCloseTo(1.537, 2);

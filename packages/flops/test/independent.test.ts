@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { count } from '../src/index.js';
 
 /*
- * An independent count written straight from the rules (REFERENCE sections 1-2), per block, without the resolved layer
- * list: if the two implementations agree on random scalings, both follow the rules.
+ * An independent count written straight from the rules (REFERENCE-COUNTS.md sections 1-2), per block, without the
+ * resolved layer list: if the two implementations agree on random scalings, both follow the rules.
  */
 const B0 = [
   // repeats, kernel, stride, expand, in, out

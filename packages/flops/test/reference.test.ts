@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { count } from '../src/index.js';
 
-// REFERENCE.md section 3: trainable params, + BN moving statistics, MACs (3 channels, 1000 classes, paper resolution).
+// REFERENCE-COUNTS.md (this folder) section 3: trainable params (torchvision num_params), + BN moving statistics
+// (the Keras Applications table less its 7 Normalization values), MACs (torchvision _ops); 3 channels, 1000 classes.
 const TABLE = {
   b0: [5_288_548, 5_330_564, 385_814_752],
   b1: [7_794_184, 7_856_232, 686_802_832],

@@ -13,6 +13,8 @@ export async function decodeImage(
     if (info.channels !== 3) throw new DataError(`decoded to ${info.channels} channels, expected 3`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e) {
-    throw new DataError(`Cannot decode image ${path}: ${(e as Error).message}`);
+    // libvips messages can span lines; the error is one line naming the file and what to do.
+    const reason = (e as Error).message.replace(/\s+/g, ' ').trim().replace(/[.:;]$/, '');
+    throw new DataError(`Cannot decode image ${path}: ${reason}; replace it with a readable JPEG or PNG, or remove it.`);
   }
 }

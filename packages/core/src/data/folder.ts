@@ -1,5 +1,5 @@
 import { DataError } from './errors.js';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readlinkSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Rng } from '../util/rng.js';
@@ -28,18 +28,81 @@ interface FileList {
   labels: Int32Array;
 }
 
+const fsReason = (e: unknown): string => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'ENOENT' ? 'it does not exist' : ((e as Error).message ?? String(e));
+};
+
+function listDir(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new DataError(`Cannot list the image folder ${dir} (${fsReason(e)}): make it readable (chmod a+rx) or remove it.`);
+  }
+}
+
+/** What an entry is, following symbolic links; a broken link is a DataError naming it. */
+function statEntry(path: string, d: Dirent): Pick<Stats, 'isDirectory' | 'isFile'> {
+  if (!d.isSymbolicLink()) return d;
+  try {
+    return statSync(path);
+  } catch (e) {
+    let target = '?';
+    try {
+      target = readlinkSync(path);
+    } catch {
+      // keep '?'
+    }
+    throw new DataError(`${path} is a symbolic link to ${target}, which cannot be opened (${fsReason(e)}): remove the link or restore its target.`);
+  }
+}
+
 function subdirs(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => !d.name.startsWith('.') && (d.isDirectory() || (d.isSymbolicLink() && statSync(join(dir, d.name)).isDirectory())))
+  return listDir(dir)
+    .filter((d) => !d.name.startsWith('.') && statEntry(join(dir, d.name), d).isDirectory())
     .map((d) => d.name)
     .sort();
 }
 
-function imagesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => !f.startsWith('.') && IMAGE_EXTENSIONS.includes(extname(f).toLowerCase()))
-    .sort()
-    .map((f) => join(dir, f));
+const isImageName = (name: string): boolean => IMAGE_EXTENSIONS.includes(extname(name).toLowerCase());
+
+/**
+ * The images of one class folder, nested folders included (class/sub/x.png belongs to the class), sorted by their
+ * path relative to the class folder: for a flat folder, the sorted file names. Hidden entries are skipped and files
+ * that are not JPEG/PNG by name (README, labels.csv) are ignored, as Keras and torchvision do; an image that cannot
+ * be read (permission, broken link, not a regular file) or a folder loop is a DataError naming its path.
+ */
+function imagesIn(classDir: string): string[] {
+  const found: { rel: string; path: string }[] = [];
+  const walk = (dir: string, rel: string, ancestors: readonly string[]): void => {
+    for (const d of listDir(dir)) {
+      if (d.name.startsWith('.')) continue;
+      const path = join(dir, d.name);
+      const relPath = rel === '' ? d.name : `${rel}/${d.name}`;
+      const isImage = isImageName(d.name);
+      // A broken link is an error when it is named like an image or has no extension (it may have been a folder);
+      // one named like another file (notes.txt) is ignored like that file would be.
+      if (d.isSymbolicLink() && !isImage && extname(d.name) !== '' && !existsSync(path)) continue;
+      const st = statEntry(path, d);
+      if (st.isDirectory()) {
+        const real = realpathSync(path);
+        if (ancestors.includes(real)) {
+          throw new DataError(`${path} leads back to ${real}, a folder that contains it (a symbolic link loop): remove the link.`);
+        }
+        walk(path, relPath, [...ancestors, real]);
+      } else if (isImage) {
+        if (!st.isFile()) throw new DataError(`${path} is not a regular file: an image folder needs JPEG/PNG files; remove it.`);
+        try {
+          accessSync(path, constants.R_OK);
+        } catch (e) {
+          throw new DataError(`Cannot read image ${path} (${fsReason(e)}): make it readable (chmod a+r) or remove it.`);
+        }
+        found.push({ rel: relPath, path });
+      }
+    }
+  };
+  walk(classDir, '', [realpathSync(classDir)]);
+  return found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)).map((f) => f.path);
 }
 
 function listFiles(root: string, classes: string[], requireAll: boolean): FileList {
@@ -53,7 +116,7 @@ function listFiles(root: string, classes: string[], requireAll: boolean): FileLi
     }
     const files = imagesIn(d);
     if (files.length === 0 && requireAll) {
-      throw new DataError(`${d}: class folder has no ${IMAGE_EXTENSIONS.join('/')} images`);
+      throw new DataError(`${d}: class folder has no ${IMAGE_EXTENSIONS.join('/')} images (nested folders included)`);
     }
     for (const f of files) {
       paths.push(f);
@@ -88,10 +151,17 @@ async function decodeAll(list: FileList, size: number, concurrency: number): Pro
   const plane = size * size * 3;
   const images = new Uint8Array(list.paths.length * plane);
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < list.paths.length) {
+    while (next < list.paths.length && !failed) {
       const i = next++;
-      const { data } = await decodeImage(list.paths[i], { width: size, height: size });
+      let data: Uint8Array;
+      try {
+        ({ data } = await decodeImage(list.paths[i], { width: size, height: size }));
+      } catch (e) {
+        failed = true; // the first bad image ends the load; the other workers stop at their next file
+        throw e;
+      }
       images.set(data, i * plane);
     }
   };

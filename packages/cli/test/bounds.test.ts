@@ -68,3 +68,14 @@ describe('networks too large to represent or count exactly are refused at once',
     expect(Number.isSafeInteger(wide.macs)).toBe(true);
   });
 });
+
+describe('the limits are documented where they are enforced', () => {
+  it('flops --help states the same limits the core enforces', async () => {
+    const { MAX_BLOCKS, MAX_IMAGE_ACTIVATION_BYTES } = await import('@effscale/core');
+    const help = (await cli('flops', '--help')).out.replace(/\s+/g, ' ');
+    expect(help).toContain(`at most ${MAX_BLOCKS.toLocaleString('en-US')} blocks`);
+    expect(MAX_IMAGE_ACTIVATION_BYTES).toBe(2 ** 40);
+    expect(help).toContain('1 TiB of activations for one image');
+    expect(help).toContain('below 2^53');
+  });
+});

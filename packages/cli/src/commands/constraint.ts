@@ -12,7 +12,8 @@ export const CONSTRAINT_HELP = `effscale constraint: check alpha * beta^2 * gamm
   effscale constraint --alpha 1.2 --beta 1.1 --gamma 1.15 [--phi 1] [--target 2]
   effscale constraint --solve gamma --alpha 1.2 --beta 1.1 [--target 2]     solve the constraint for one coefficient
   effscale constraint --target-macs 1.8e9 [--along depth|width|resolution|compound|all]
-                                            the coefficient whose REALIZED MACs is closest to a target (Table 7)
+                                            the coefficient whose REALIZED MACs is closest to a target (Table 7),
+                                            searched up to the size limits of 'effscale flops --help'
 Options: --base-resolution 224, --classes 1000, --channels 3, --json`;
 
 const DIRECTIONS = ['depth', 'width', 'resolution', 'compound'] as const;

@@ -14,7 +14,9 @@ Name networks by ONE of:
   --depth D --width W [--resolution PX | --resolution-multiplier R]
 Options: --resolution PX (override), --classes 1000, --channels 3, --blocks "r1_k3_s11_e1_i32_o16_se0.25,...",
          --per-layer, --json | --csv
-Numbers may be expressions (evaluated with mathjs): --gamma "sqrt(2/(1.2*1.1^2))".`;
+Numbers may be expressions (evaluated with mathjs): --gamma "sqrt(2/(1.2*1.1^2))".
+Limits (refused at once, naming what fits): at most 10,000 blocks, 1 TiB of activations for one image, and
+params and MACs below 2^53 so that every count is exact.`;
 
 function summary(c: CostReport, perLayer: boolean) {
   const { layers, byOperator, byModule, units: _u, notCounted: _n, ...rest } = c;

@@ -167,8 +167,8 @@ function plan(input: NetworkSpec | ScaledSpec): Plan {
       : `use a depth of at most ${maxDepth}${spec.compound ? ` (phi at most ${floorTo(Math.log(maxDepth) / Math.log(spec.compound.alpha), 4)} with alpha ${spec.compound.alpha})` : ''}`;
     throw new SizeLimitError(
       'blocks',
-      `${spec.name}: depth ${fmt(spec.depth)} makes ${approx(totalBlocks)} blocks (the block strings' ${baseRepeats} repeats times the depth, rounded up per stage), ` +
-        `over the limit of ${MAX_BLOCKS.toLocaleString('en-US')} (625x B0's 16; beyond it the layer list cannot be built in reasonable time or memory); ${fix}.`,
+      `${spec.name}: depth ${fmt(spec.depth)} makes ${approx(totalBlocks)} blocks (the block strings' ${approx(baseRepeats)} repeats times the depth, rounded up per stage), ` +
+        `over the limit of ${MAX_BLOCKS.toLocaleString('en-US')} (625x B0's 16 blocks, 180x B7's 55; at 10-17 layers a block, already some 150,000 layers to build and train); ${fix}.`,
     );
   }
   return {

@@ -5,13 +5,12 @@ import {
 
 const mult = (depth: number, width: number, resolution?: number): NetworkSpec => ({ selector: { kind: 'multipliers', depth, width, resolution } });
 
-/** Milliseconds for fn to throw; fails if it returns. */
-function timeThrow(fn: () => unknown): { ms: number; error: unknown } {
-  const t0 = performance.now();
+/** What fn throws; fails if it returns. (How fast is a benchmark's question; a refusal that hangs fails the test timeout.) */
+function thrown(fn: () => unknown): { error: unknown } {
   try {
     fn();
   } catch (error) {
-    return { ms: performance.now() - t0, error };
+    return { error };
   }
   throw new Error('expected a refusal');
 }
@@ -19,28 +18,25 @@ function timeThrow(fn: () => unknown): { ms: number; error: unknown } {
 describe('size limits, checked from the spec before any layer list is built', () => {
   it(`at most ${MAX_BLOCKS} blocks: depth 625 of B0's 16 repeats is the largest allowed`, () => {
     expect(outlineArchitecture(mult(625, 1)).totalBlocks).toBe(10_000);
-    const { ms, error } = timeThrow(() => resolveArchitecture(mult(625.001, 1)));
+    const { error } = thrown(() => resolveArchitecture(mult(625.001, 1)));
     expect(error).toBeInstanceOf(SizeLimitError);
     expect((error as SizeLimitError).limit).toBe('blocks');
     expect((error as Error).message).toMatch(/depth 625\.001 makes 10,007 blocks .* over the limit of 10,000 .*use a depth of at most 625\.$/);
-    expect(ms).toBeLessThan(50);
   });
 
-  it('refuses phi 100 and depth 1e5 in milliseconds, naming the phi that fits', () => {
+  it('refuses phi 100 and depth 1e5, naming the phi that fits', () => {
     for (const spec of [{ selector: { kind: 'compound', phi: 100 } } as const, mult(1e5, 1)]) {
-      const { ms, error } = timeThrow(() => resolveArchitecture(spec));
+      const { error } = thrown(() => resolveArchitecture(spec));
       expect(error).toBeInstanceOf(SpecError);
-      expect(ms).toBeLessThan(50);
     }
     expect(() => resolveArchitecture({ selector: { kind: 'compound', phi: 100 } })).toThrow(/phi at most 35\.3098 with alpha 1\.2/);
   });
 
   it("refuses one image's activations over 1 TiB, naming the largest resolution that fits", () => {
     expect(MAX_IMAGE_ACTIVATION_BYTES).toBe(2 ** 40);
-    const { ms, error } = timeThrow(() => resolveArchitecture({ selector: { kind: 'preset', preset: 'b0' }, resolution: 1e6 }));
+    const { error } = thrown(() => resolveArchitecture({ selector: { kind: 'preset', preset: 'b0' }, resolution: 1e6 }));
     expect((error as SizeLimitError).limit).toBe('activation memory');
     expect((error as Error).message).toMatch(/^b0@1000000px: one image's layer outputs at 1,000,000 px take 1,630 TiB .*largest resolution that fits is 24,750 px\.$/);
-    expect(ms).toBeLessThan(50);
     expect(() => outlineArchitecture({ selector: { kind: 'preset', preset: 'b0' }, resolution: 24_750 })).not.toThrow();
     expect(() => outlineArchitecture({ selector: { kind: 'preset', preset: 'b0' }, resolution: 24_751 })).toThrow(SizeLimitError);
     expect(() => resolveArchitecture({ ...mult(1, 1, 32), classes: 1e15 })).toThrow(/no resolution fits: use a smaller width, fewer input channels or fewer classes/);

@@ -9,6 +9,7 @@ Commands:
   train        proxy-train a scaled network on a dataset
   eval         top-1 / top-5 of a checkpoint
   predict      top-k classes of images with a checkpoint
+  scale        step 2: the family B0'..B7' of found coefficients, with exact costs, next to the paper's and the presets
 
 Run 'effscale <command> --help' for its options.`;
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import('./commands/train.js')).trainCommand,
   eval: async () => (await import('./commands/evaluate.js')).evalCommand,
   predict: async () => (await import('./commands/predict.js')).predictCommand,
+  scale: async () => (await import('./commands/scale.js')).scaleCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

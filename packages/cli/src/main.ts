@@ -10,6 +10,7 @@ Commands:
   eval         top-1 / top-5 of a checkpoint
   predict      top-k classes of images with a checkpoint
   scale        step 2: the family B0'..B7' of found coefficients, with exact costs, next to the paper's and the presets
+  search       grid-search alpha, beta, gamma with durable, resumable studies (run, status, best, export)
 
 Run 'effscale <command> --help' for its options.`;
 
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   eval: async () => (await import('./commands/evaluate.js')).evalCommand,
   predict: async () => (await import('./commands/predict.js')).predictCommand,
   scale: async () => (await import('./commands/scale.js')).scaleCommand,
+  search: async () => (await import('./commands/search.js')).searchCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

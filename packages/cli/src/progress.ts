@@ -2,7 +2,8 @@ import cliProgress from 'cli-progress';
 
 /** A progress bar on a terminal, plain lines (every `every` steps) otherwise. */
 export interface Progress {
-  start(total: number, value: number, label: string): void;
+  /** `unit`: what is counted, plural (default 'steps'). */
+  start(total: number, value: number, label: string, unit?: string): void;
   update(value: number, fields: Record<string, string>): void;
   log(line: string): void;
   stop(): void;
@@ -11,13 +12,13 @@ export interface Progress {
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, every = 50): Progress {
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { stream, format: '{label} [{bar}] {value}/{total} steps | {eta_formatted} left | {info}', hideCursor: true, etaBuffer: 50 },
+      { stream, format: '{label} [{bar}] {value}/{total} {unit} | {eta_formatted} left | {info}', hideCursor: true, etaBuffer: 50 },
       cliProgress.Presets.shades_classic,
     );
     let running = false;
     return {
-      start(total, value, label) {
-        bar.start(total, value, { label, info: '' });
+      start(total, value, label, unit = 'steps') {
+        bar.start(total, value, { label, unit, info: '' });
         running = true;
       },
       update(value, fields) {
@@ -38,16 +39,18 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, ever
   }
   let total = 0;
   let lastLogged = -1;
+  let unit = 'steps';
   return {
-    start(t, value, label) {
+    start(t, value, label, u = 'steps') {
       total = t;
       lastLogged = value;
-      stream.write(`${label}: ${total} steps${value > 0 ? `, resuming at step ${value}` : ''}\n`);
+      unit = u;
+      stream.write(`${label}: ${total} ${unit}${value > 0 ? `, resuming at ${value}` : ''}\n`);
     },
     update(value, fields) {
       if (value - lastLogged >= every || value === total) {
         lastLogged = value;
-        stream.write(`step ${value}/${total} ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' ')}\n`);
+        stream.write(`${unit.replace(/s$/, '')} ${value}/${total} ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join(' ')}\n`);
       }
     },
     log(line) {

@@ -38,13 +38,13 @@ export const DEFAULT_PROXY = Object.freeze({ depth: 0.5, width: 0.5, resolution:
 /** Exit status of a training that diverged: a result, not an error (see TRAIN_HELP). */
 export const EXIT_DIVERGED = 3;
 
-const RECIPE_FLAGS = {
+export const RECIPE_FLAGS = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, 'lr-batch': { type: 'string' }, momentum: { type: 'string' },
   'weight-decay': { type: 'string' }, schedule: { type: 'string' }, 'warmup-epochs': { type: 'string' }, lrf: { type: 'string' },
   'label-smoothing': { type: 'string' },
 } as const;
 
-async function recipeOverrides(v: Partial<Record<keyof typeof RECIPE_FLAGS, string>>): Promise<Partial<Recipe>> {
+export async function recipeOverrides(v: Partial<Record<keyof typeof RECIPE_FLAGS, string>>): Promise<Partial<Recipe>> {
   const o: Partial<Recipe> = {};
   if (v.optimizer !== undefined) {
     if (!['rmsprop', 'sgd', 'adam'].includes(v.optimizer)) throw new UsageError(`--optimizer '${v.optimizer}' (allowed: rmsprop, sgd, adam)`);

@@ -14,6 +14,11 @@ export interface LockOwner {
 
 export const LOCK_FILE = 'run.lock';
 
+/** The run directory is held by another live process: a transient condition (wait or choose another place), not a bad setting. */
+export class RunLockedError extends CheckpointError {
+  override name = 'RunLockedError';
+}
+
 function processStart(pid: number): string | null {
   try {
     // Field 22 of /proc/<pid>/stat, counted after the parenthesised command name (which may contain spaces).
@@ -65,7 +70,7 @@ export function acquireRunLock(dir: string): { owner: LockOwner; tookOverFrom: L
     }
     const owner = readOwner(file);
     if (owner !== null && (owner.host !== me.host || alive(owner))) {
-      throw new CheckpointError(`the run directory '${dir}' is in use by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
+      throw new RunLockedError(`the run directory '${dir}' is in use by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
         `wait for it, or choose another out directory${owner.host !== me.host ? `; if that process is gone, delete ${file}` : ''}`,
         { setting: 'outDir' });
     }

@@ -4,7 +4,7 @@
  * `open()` then returns another instance on that same journal (as another process would open it).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { JournalBackend, StoredRecord } from '../src/types.js';
+import type { JournalBackend, JournalRecord, StoredRecord } from '../src/types.js';
 import { appendRetrying, studyRecordFixture, tagged } from './fixtures/journal-records.js';
 
 export { appendRetrying, studyRecordFixture, tagged };

@@ -89,6 +89,15 @@ describe('effscale search', () => {
     expect(best.winner.seeds).toBe(2);
   });
 
+  it('scale --from takes the winner of a study and prints its family', async () => {
+    const best = JSON.parse((await cli('search', 'best', study, '--json')).out);
+    const r = await cli('scale', '--from', study, '--phi', '0:2', '--json');
+    expect(r.code, r.err).toBe(0);
+    const family = JSON.parse(r.out);
+    expect([family.alpha, family.beta, family.gamma]).toEqual([best.winner.point.alpha, best.winner.point.beta, best.winner.point.gamma]);
+    expect(family.family).toHaveLength(3);
+  });
+
   it('running a finished study again trains nothing; another grid or budget is refused naming the setting', async () => {
     const before = journal(study).length;
     const again = await cli('search', 'run', study, ...grid, ...small, '--steps', '6', '--seeds', '0,1', '--workers', '2');

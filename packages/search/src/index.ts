@@ -13,5 +13,5 @@ export {
 } from './study.js';
 export { runTrial, trialDir, type TrialTraining } from './trial.js';
 export { runWorker, type WorkerEvent, type WorkerOptions, type TrialMessage } from './worker.js';
-export { bestReport, exportRows, type BestReport, type Comparison, type RankedPoint, type ResultRow } from './results.js';
+export { bestReport, exportRows, winningCoefficients, type BestReport, type Comparison, type RankedPoint, type ResultRow } from './results.js';
 export type * from './types.js';

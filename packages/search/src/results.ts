@@ -1,3 +1,4 @@
+import { ConfigError } from '@effscale/core';
 import type { StudyState } from './study.js';
 import type { GridPoint, TrialOutcome, TrialStatus } from './types.js';
 
@@ -137,4 +138,11 @@ export function bestReport(state: StudyState): BestReport {
       ? { ...compare(winner, ranking[paperIndex], seeds.length), rank: paperIndex + 1, point: ranking[paperIndex] }
       : winner && paperIndex === 0 ? { against: winner.point.id, lead: 0, spread: 0, distinguishable: false, rank: 1, point: winner } : null,
   };
+}
+
+/** The winner's coefficients, for step 2 (scaling up); refuses a study with no ranked point yet. */
+export function winningCoefficients(state: StudyState): { alpha: number; beta: number; gamma: number; point: string } {
+  const { winner } = bestReport(state);
+  if (!winner) throw new ConfigError('the study has no point finished on every seed yet: run it to the end (effscale search run), then scale');
+  return { alpha: winner.point.alpha, beta: winner.point.beta, gamma: winner.point.gamma, point: winner.point.id };
 }

@@ -73,7 +73,10 @@ export interface TrialOutcome {
   curve?: { step: number; valTop1: number; valLoss: number; trainLoss: number }[];
   imagesPerSec?: number;
   trainSeconds?: number;
+  /** The training call from start to end (data load, build, steps, evaluations). */
   wallSeconds?: number;
+  /** The trial process from spawn to exit, as its worker measured it: wallSeconds plus start-up (node, backend). */
+  processSeconds?: number;
   backend?: string;
 }
 

@@ -69,6 +69,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
 async function runClaim(opts: WorkerOptions, owner: string, claim: ClaimRecord, leaseMs: number): Promise<void> {
   const ref: ClaimRef = { trial: claim.trial, rung: claim.rung, attempt: claim.attempt, owner };
   const { backend, signal } = opts;
+  const spawned = Date.now();
   const child = opts.spawnTrial({ trial: claim.trial, rung: claim.rung, attempt: claim.attempt, worker: opts.index });
   let outcome: TrialOutcome | undefined;
   let interrupted = false;
@@ -109,7 +110,9 @@ async function runClaim(opts: WorkerOptions, owner: string, claim: ClaimRecord, 
     opts.onEvent?.({ type: 'released', worker: opts.index, trial: claim.trial, rung: claim.rung });
     return;
   }
-  const ended: TrialOutcome = outcome ?? {
+  const processSeconds = (Date.now() - spawned) / 1000;
+  const ended: TrialOutcome = outcome ? { ...outcome, processSeconds } : {
+    processSeconds,
     status: 'failed', step: 0,
     error: `the trial process ended without a result (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`,
   };

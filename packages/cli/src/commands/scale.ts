@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import { PAPER_COEFFICIENTS, PRESET_NAMES, type NetworkSpec } from '@effscale/core';
@@ -19,12 +21,17 @@ Options: --base-resolution 224, --classes 1000, --channels 3 (for every column);
 
 type Coefficients = { alpha: number; beta: number; gamma: number };
 
-/**
- * The coefficients a study found. TODO(lead): replace the throw with
- * `return (await import('@effscale/search')).bestCoefficients(dir);` once packages/search exports its study reader.
- */
-async function coefficientsFrom(_dir: string): Promise<Coefficients> {
-  throw new UsageError("--from needs the search package's study reader (not built yet)");
+/** The coefficients a study found: its winner by validation accuracy. */
+async function coefficientsFrom(dir: string): Promise<Coefficients> {
+  const { openFileJournal, replay, winningCoefficients } = await import('@effscale/search');
+  if (!existsSync(join(dir, 'journal.jsonl'))) throw new UsageError(`--from '${dir}' is not a study (no journal.jsonl there)`);
+  const backend = await openFileJournal(dir);
+  try {
+    const { alpha, beta, gamma } = winningCoefficients(replay(await backend.read(0)));
+    return { alpha, beta, gamma };
+  } finally {
+    await backend.close();
+  }
 }
 
 interface Row {

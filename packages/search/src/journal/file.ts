@@ -195,7 +195,10 @@ export class FileJournal implements JournalBackend {
             this.stats.tornRepairs++;
             this.warn(`${this.path}: repaired a torn last record (${torn.bytes} bytes) left by a crash`, `repair:${torn.offset}:${torn.bytes}`);
           }
-          if (records.length === 0) return true;
+          if (records.length === 0) {
+            if (torn) await fd.sync();
+            return true;
+          }
           const lines = records.map((r, i) => encodeLine(next + i, r));
           const buf = Buffer.from(lines.join(''), 'utf8');
           try {

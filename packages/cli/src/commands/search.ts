@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { NetworkSpec } from '@effscale/core';
 import { codeVersion, ensureDir, RECIPE_NAMES, type RecipeName } from '@effscale/core/train';
 import {
-  buildGrid, checkSettings, formatGrid, halvingPlan, openFileJournal, replay, isFinished, runTrial, runWorker, trialDir, trialsFor,
+  buildGrid, checkSettings, formatGrid, halvingPlan, openFileJournal, replay, isFinished, loadState, runTrial, runWorker, trialDir, trialsFor,
   type GridOptions, type JournalBackend, type StudySettings, type StudyState, type TrialMessage, type TrialTraining, type WorkerEvent,
 } from '@effscale/search';
 import { UsageError } from '../errors.js';
@@ -151,9 +151,9 @@ async function studyFromFlags(v: RunValues): Promise<{ settings: StudySettings; 
 }
 
 /** Creates the study, or checks that this command describes the same one. */
-async function openStudy(dir: string, settings: StudySettings, grid: Awaited<ReturnType<typeof buildGrid>>): Promise<{ backend: JournalBackend; state: StudyState }> {
+async function openStudy(dir: string, settings: StudySettings, grid: Awaited<ReturnType<typeof buildGrid>>, warn: (m: string) => void): Promise<{ backend: JournalBackend; state: StudyState }> {
   ensureDir(dir, 'study directory');
-  const backend = await openFileJournal(dir);
+  const backend = await openFileJournal(dir, { onWarning: warn });
   for (;;) {
     const records = await backend.read(0);
     if (records.length > 0) {
@@ -192,9 +192,9 @@ async function searchRun(argv: string[]): Promise<number | void> {
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError('search run needs a STUDY_DIR (a directory; created if missing)');
   if (positionals.length > 1) throw new UsageError(`search run takes one STUDY_DIR, got ${positionals.length}: ${positionals.join(' ')}`);
-  const { backend, state } = await openStudy(dir, settings, grid);
-
   const progress = createProgress(process.stderr, 1);
+  const { backend, state } = await openStudy(dir, settings, grid, (m) => progress.log(`effscale: ${m}`));
+
   const total = state.trials.size;
   const controller = new AbortController();
   let signalled: NodeJS.Signals | undefined;
@@ -233,7 +233,7 @@ async function searchRun(argv: string[]): Promise<number | void> {
   progress.log(`study ${dir}: ${state.study.points.length} points, ${total} trials, ${settings.halving.rungs.length} rung(s), ${workers} worker(s)`);
   const refresh = setInterval(async () => {
     try {
-      latest = replay(await backend.read(0));
+      latest = await loadState(backend);
       const c = counts();
       progress.update(c.done, { running: String(c.running), pending: String(c.pending) });
     } catch {
@@ -252,7 +252,7 @@ async function searchRun(argv: string[]): Promise<number | void> {
     process.off('SIGTERM', onSignal);
     progress.stop();
   }
-  latest = replay(await backend.read(0));
+  latest = await loadState(backend);
   await backend.close();
   if (signalled) return signalled === 'SIGTERM' ? 143 : 130;
   const c = counts();
@@ -278,7 +278,7 @@ async function searchTrial(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: { study: { type: 'string' }, trial: { type: 'string' }, rung: { type: 'string' } }, strict: true });
   if (v.study === undefined || v.trial === undefined || v.rung === undefined) throw new UsageError('search trial needs --study DIR --trial ID --rung N (started by search run)');
   const send = (m: TrialMessage) => process.send?.(m);
-  const backend = await openFileJournal(v.study);
+  const backend = await openFileJournal(v.study, { readOnly: true });
   const [first] = await backend.read(0);
   await backend.close();
   if (first?.record.kind !== 'study') throw new UsageError(`'${v.study}' is not a study (no study record in its journal)`);
@@ -319,7 +319,7 @@ async function searchRead(sub: 'status' | 'best' | 'export', argv: string[]): Pr
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError(`search ${sub} needs a STUDY_DIR`);
   if (!existsSync(join(dir, 'journal.jsonl'))) throw new UsageError(`'${dir}' is not a study (no journal.jsonl there); create one with effscale search run`);
-  const backend = await openFileJournal(dir);
+  const backend = await openFileJournal(dir, { readOnly: true, onWarning: (m) => process.stderr.write(`effscale: ${m}\n`) });
   const state = replay(await backend.read(0));
   await backend.close();
   if (sub === 'status') {

@@ -1,7 +1,8 @@
 /**
  * Synchronous successive halving over architectures, pure.
  *
- * Rungs are step counts: minBudget, minBudget * eta, ... while below the horizon, then the horizon. Every trial trains
+ * Rungs are step counts: minBudget, minBudget * eta, ... below the horizon, then the horizon; a rung within a factor
+ * sqrt(eta) of the horizon is dropped (306 of 312 steps would buy a decision for almost no saved compute). Every trial trains
  * to rung 0; when every trial at a rung has an outcome (waiting for the decision, diverged, or failed), the
  * architectures (signatures: all seeds of one network move together) are ranked by the mean val top-1 of their seeds
  * at that rung, a diverged or failed seed counting as -Infinity, ties broken by signature (code-point order); the top
@@ -26,7 +27,7 @@ export function halvingPlan(horizon: number, opts: { eta: number; minBudget: num
     throw new ConfigError(`--min-budget ${minBudget} is not below the budget of ${horizon} steps: halving needs a first rung shorter than the budget`, { setting: 'minBudget' });
   }
   const rungs: number[] = [];
-  for (let r = minBudget; r < horizon; r *= eta) {
+  for (let r = minBudget; r < horizon && (rungs.length === 0 || r * Math.sqrt(eta) <= horizon); r *= eta) {
     const steps = Math.round(r);
     if (steps >= horizon) break;
     if (rungs.length === 0 || steps > rungs[rungs.length - 1]) rungs.push(steps);

@@ -11,6 +11,7 @@ describe('halvingPlan', () => {
     expect(halvingPlan(810, { eta: 3, minBudget: 10 })).toEqual({ rungs: [10, 30, 90, 270, 810], eta: 3 });
     expect(halvingPlan(1000, { eta: 2, minBudget: 300 })).toEqual({ rungs: [300, 600, 1000], eta: 2 });
     expect(halvingPlan(10, { eta: 1.5, minBudget: 1 }).rungs).toEqual([1, 2, 3, 5, 8, 10]); // rounded, no repeats
+    expect(halvingPlan(312, { eta: 3, minBudget: 34 }).rungs).toEqual([34, 102, 312]); // not 306: within sqrt(eta) of the horizon
   });
 
   it('without halving: one rung, the horizon', () => {

@@ -90,6 +90,10 @@ export interface BestReport {
   unfinished: number;
   /** Points whose every seed diverged or failed. */
   failed: string[];
+  /** Points stopped by successive halving (not ranked: they did not train to the end). */
+  stopped: { id: string; rung: number; step: number | null }[];
+  /** The paper's point when it is in the study but not ranked, and why. */
+  paperUnranked: { id: string; state: string; step: number | null } | null;
 }
 
 const PAPER = { alpha: 1.2, beta: 1.1, gamma: 1.15 };
@@ -111,11 +115,13 @@ export function bestReport(state: StudyState): BestReport {
   const seeds = state.study.settings.seeds;
   const ranking: RankedPoint[] = [];
   const failed: string[] = [];
+  const stopped: BestReport['stopped'] = [];
   let unfinished = 0;
   for (const point of state.study.points) {
     const mine = rows.filter((r) => r.id === point.id);
     const done = mine.filter((r) => r.state === 'done' && r.valTop1 !== null);
     if (mine.length > 0 && mine.every((r) => r.state === 'diverged' || r.state === 'failed')) failed.push(point.id);
+    if (mine.length > 0 && mine.every((r) => r.state === 'stopped')) stopped.push({ id: point.id, rung: mine[0].rung, step: mine[0].step });
     if (done.length < seeds.length) {
       if (!mine.every((r) => r.state === 'diverged' || r.state === 'failed' || r.state === 'stopped')) unfinished++;
       continue;
@@ -131,8 +137,11 @@ export function bestReport(state: StudyState): BestReport {
   const winner = ranking[0] ?? null;
   const other = winner ? ranking.find((r) => r.point.signature !== winner.point.signature) : undefined;
   const paperIndex = ranking.findIndex((r) => isPaper(r.point));
+  const paperPoint = state.study.points.find(isPaper);
+  const paperRow = paperPoint && paperIndex < 0 ? rows.find((r) => r.id === paperPoint.id) : undefined;
   return {
-    ranking, winner, seeds, unfinished, failed,
+    ranking, winner, seeds, unfinished, failed, stopped,
+    paperUnranked: paperRow ? { id: paperRow.id, state: paperRow.state, step: paperRow.step } : null,
     runnerUp: winner && other ? compare(winner, other, seeds.length) : null,
     paper: winner && paperIndex >= 0 && !isPaper(winner.point)
       ? { ...compare(winner, ranking[paperIndex], seeds.length), rank: paperIndex + 1, point: ranking[paperIndex] }

@@ -29,7 +29,7 @@ function verdict(c: Comparison, seeds: number): string {
 }
 
 export function formatBest(r: BestReport): string {
-  if (!r.winner) return `no point has a finished result on every seed yet (${r.unfinished} unfinished${r.failed.length ? `, ${r.failed.length} failed or diverged` : ''})`;
+  if (!r.winner) return `no point has a finished result on every seed yet (${r.unfinished} unfinished${r.failed.length ? `, ${r.failed.length} failed or diverged` : ''}${r.stopped.length ? `, ${r.stopped.length} stopped by halving` : ''})`;
   const lines = [table(
     ['rank', 'point', 'alpha', 'beta', 'gamma', 'val top-1 (mean)', 'min', 'max', 'test top-1', 'MACs ratio'],
     r.ranking.map((p, i) => [String(i + 1), p.point.id + (p.sharedWith.length ? ` (= ${p.sharedWith.join(', ')})` : ''), String(p.point.alpha), String(p.point.beta),
@@ -41,7 +41,9 @@ export function formatBest(r: BestReport): string {
   if (r.runnerUp) lines.push(`against the runner-up ${r.runnerUp.against}: ${verdict(r.runnerUp, r.seeds.length)}`);
   if (r.paper && r.paper.rank === 1) lines.push(`the paper's (1.2, 1.1, 1.15) is the winner here`);
   else if (r.paper) lines.push(`against the paper's (1.2, 1.1, 1.15), rank ${r.paper.rank}: ${verdict(r.paper, r.seeds.length)}`);
+  else if (r.paperUnranked) lines.push(`the paper's (1.2, 1.1, 1.15) is not ranked: ${r.paperUnranked.state}${r.paperUnranked.step !== null ? ` at step ${r.paperUnranked.step}` : ''}`);
   else lines.push(`the paper's (1.2, 1.1, 1.15) is not in this study (add it with --include 1.2,1.1,1.15)`);
+  if (r.stopped.length) lines.push(`${r.stopped.length} point(s) stopped by successive halving are not ranked (${r.stopped.map((p) => `${p.id} at step ${p.step}`).join(', ')})`);
   if (r.unfinished) lines.push(`${r.unfinished} point(s) not finished on every seed are not ranked`);
   if (r.failed.length) lines.push(`diverged or failed on every seed: ${r.failed.join(', ')}`);
   return lines.join('\n');

@@ -51,7 +51,7 @@ describe('effscale scale', () => {
       [[...PAPER, '--phi', '2:1'], /stop 1 is below start 2/],
       [[...PAPER, '--json', '--csv'], /choose one output format/],
       [[...PAPER, '--model', 'b0'], /Unknown option '--model'/],
-      [['--from', 'study'], /--from needs the search package's study reader \(not built yet\)/],
+      [['--from', 'study'], /--from 'study' is not a study \(no journal\.jsonl there\)/],
       [['--from', 'study', '--alpha', '1.2'], /--from takes the coefficients from the study: leave out --alpha/],
     ];
     for (const [args, why] of bad) {

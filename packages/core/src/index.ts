@@ -1,4 +1,5 @@
 export * from './errors.js';
+export { processAlive, processStart } from './util/process.js';
 export * from './arch/blocks.js';
 export * from './arch/scaling.js';
 export * from './arch/presets.js';

@@ -2,6 +2,7 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { processAlive, processStart } from '../util/process.js';
 import { storageError } from './fsx.js';
 
 /** Who holds a run directory. `started` (Linux: the process start time in clock ticks) tells a live owner from a reused pid. */
@@ -19,25 +20,8 @@ export class RunLockedError extends CheckpointError {
   override name = 'RunLockedError';
 }
 
-function processStart(pid: number): string | null {
-  try {
-    // Field 22 of /proc/<pid>/stat, counted after the parenthesised command name (which may contain spaces).
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 function alive(owner: LockOwner): boolean {
-  try {
-    process.kill(owner.pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  // The pid exists; on Linux, a different start time means the owner died and the pid was reused.
-  const started = processStart(owner.pid);
-  return owner.started === null || started === null || started === owner.started;
+  return processAlive(owner.pid, owner.started);
 }
 
 function readOwner(file: string): LockOwner | null {

@@ -5,9 +5,9 @@
  * A stored line is `{"seq":N,"crc":"<8 hex>","record":<record JSON>}\n`: the crc is CRC-32 of the record's JSON bytes
  * exactly as they stand in the line, so it is checked without re-serializing anything.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as zlib from 'node:zlib';
+import { processAlive, processStart } from '@effscale/core';
 import type { JournalBackend, JournalRecord, StoredRecord } from '../types.js';
 
 export type { JournalBackend, JournalRecord, StoredRecord };
@@ -83,31 +83,9 @@ export function checkFirstRecord(records: JournalRecord[], next: number): void {
 
 // ---- Processes on this host -------------------------------------------------------------------------------------
 
-/** Linux: the start time of process `pid` in clock ticks since boot (field 22 of /proc/<pid>/stat); null elsewhere. */
-export function processStart(pid: number): string | null {
-  try {
-    // Counted after the parenthesised command name, which may contain spaces.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether process `pid` (started at `started`, when known) still runs on this host. A pid that exists with another
- * start time was reused after the owner died. When it cannot tell, it says alive.
- */
-export function localProcessAlive(pid: number, started: string | null): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  const now = processStart(pid);
-  return started === null || now === null || now === started;
-}
+export { processStart };
+/** Whether a process on this host still runs (core's rule, shared with the trainer's run-directory lock). */
+export const localProcessAlive = processAlive;
 
 let me: { host: string; pid: number; started: string | null } | undefined;
 /** This process: host name, pid and start time (cached). */

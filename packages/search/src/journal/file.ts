@@ -20,6 +20,7 @@ import { constants as C } from 'node:fs';
 import { access, link, mkdir, open, readdir, readFile, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError, StorageError } from '@effscale/core';
+import { storageError } from '@effscale/core/train';
 import type { JournalBackend, JournalRecord, StoredRecord } from '../types.js';
 import { checkFirstRecord, decodeLine, encodeLine, LINE_START, localProcessAlive, thisProcess } from './backend.js';
 
@@ -45,24 +46,6 @@ interface LockOwner {
   started: string | null;
   since: string;
   nonce: string;
-}
-
-const FIXABLE: Record<string, string> = {
-  ENOSPC: 'the disk is full; free some space',
-  EDQUOT: 'the disk quota is exhausted; free some space',
-  EACCES: 'permission denied; choose a place you can write to',
-  EPERM: 'operation not permitted; choose a place you can write to',
-  EROFS: 'the file system is read-only; choose a writable place',
-  ENOTDIR: 'a part of the path is a file, not a directory; choose another study directory',
-  EISDIR: 'it is a directory, not a file; remove it or choose another study directory',
-  EIO: 'an input/output error; check the disk',
-};
-
-/** A file-system error a user can fix, as one StorageError line naming the path; anything else passes through. */
-function fsError(e: unknown, action: string, path: string): unknown {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  if (code === undefined || !(code in FIXABLE)) return e;
-  return new StorageError(`cannot ${action} '${path}': ${FIXABLE[code]} (${code})`, { cause: e });
 }
 
 /**
@@ -154,7 +137,7 @@ export class FileJournal implements JournalBackend {
           this.reset();
           return [];
         }
-        throw fsError(e, 'read the study journal', this.path);
+        throw storageError(e, 'read the study journal', this.path);
       }
       try {
         const { records, torn } = await this.scan(fd, Math.max(0, from));
@@ -185,7 +168,7 @@ export class FileJournal implements JournalBackend {
             created = true;
           }
         } catch (e) {
-          throw fsError(e, 'open the study journal', this.path);
+          throw storageError(e, 'open the study journal', this.path);
         }
         try {
           const { torn } = await this.scan(fd, Number.MAX_SAFE_INTEGER);
@@ -216,7 +199,7 @@ export class FileJournal implements JournalBackend {
             await fd.sync();
           } catch (e) {
             await fd.truncate(this.end).catch(() => undefined); // no half-written records left behind
-            throw fsError(e, 'append to the study journal', this.path);
+            throw storageError(e, 'append to the study journal', this.path);
           }
           if (created) await this.syncDir();
           let at = this.end;
@@ -355,7 +338,7 @@ export class FileJournal implements JournalBackend {
     try {
       await writeFile(tmp, text, { flag: 'wx' });
     } catch (e) {
-      throw fsError(e, 'lock the study journal', this.lockPath);
+      throw storageError(e, 'lock the study journal', this.lockPath);
     }
     const deadline = Date.now() + this.lockTimeoutMs;
     let pause = 1;
@@ -367,7 +350,7 @@ export class FileJournal implements JournalBackend {
             if ((await readText(this.lockPath).catch(() => null)) === text) await unlink(this.lockPath).catch(() => undefined);
           };
         } catch (e) {
-          if (code(e) !== 'EEXIST') throw fsError(e, 'lock the study journal', this.lockPath);
+          if (code(e) !== 'EEXIST') throw storageError(e, 'lock the study journal', this.lockPath);
         }
         const held = await readText(this.lockPath);
         if (held === null) continue; // released in between
@@ -401,7 +384,7 @@ export class FileJournal implements JournalBackend {
     try {
       await link(tmp, takeover);
     } catch (e) {
-      if (code(e) !== 'EEXIST') throw fsError(e, 'lock the study journal', takeover);
+      if (code(e) !== 'EEXIST') throw storageError(e, 'lock the study journal', takeover);
       const held = await readText(takeover);
       const holder = held === null ? null : parseOwner(held);
       const age = await stat(takeover).then((s) => Date.now() - s.mtimeMs, () => 0);
@@ -454,7 +437,7 @@ export async function openFileJournal(dir: string, opts: FileJournalOptions = {}
     }
     if (!opts.readOnly) await access(dir, C.W_OK);
   } catch (e) {
-    throw fsError(e, 'use the study directory', dir);
+    throw storageError(e, 'use the study directory', dir);
   }
   const path = join(dir, JOURNAL_FILE);
   const jst = await stat(path).catch(() => null);

@@ -143,6 +143,34 @@ describe('effscale search', () => {
     expect(rows.every((x: { state: string }) => x.state === 'done')).toBe(true);
   });
 
+  it('Ctrl-C (or SIGTERM) stops the trials at a checkpoint, gives their claims back, and the next run resumes them', async () => {
+    const dir = join(studies.dir, 'interrupt');
+    const args = [dir, '--alpha', '1', '--beta', '1', '--gamma', '1', '--tolerance', '10', ...small, '--steps', '80', '--seeds', '0', '--workers', '1'];
+    let runPid = 0;
+    const first = searchProcess(args, (p) => (runPid = p));
+    await waitForTrialLock(dir);
+    process.kill(runPid, 'SIGTERM');
+    const stopped = await first;
+    expect(stopped.code, stopped.stderr).toBe(143);
+    expect(stopped.stderr).toMatch(/stopping the running trials at their next step/);
+    expect(journal(dir).map((x) => x.record.kind)).toEqual(['study', 'claim', 'release']);
+    const second = await searchProcess(args);
+    expect(second.code, second.stderr).toBe(0);
+    const [row] = JSON.parse((await cli('search', 'export', dir, '--json')).out);
+    expect(row).toMatchObject({ state: 'done', step: 80 });
+    expect([...count(dir, 'result').values()]).toEqual([1]);
+  });
+
+  it('a journal whose last record was torn by a crash is reported, and the study still reads', async () => {
+    const dir = join(studies.dir, 'torn');
+    (await import('node:fs')).cpSync(study, dir, { recursive: true });
+    (await import('node:fs')).appendFileSync(join(dir, 'journal.jsonl'), '{"seq":99,"crc":"0000');
+    const r = await cli('search', 'status', dir);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/torn/);
+    expect(r.out).toMatch(/4 done/);
+  });
+
   it('successive halving trains every network to the first rung and continues the best 1/eta to the horizon', async () => {
     const dir = join(studies.dir, 'halving');
     const r = await cli('search', 'run', dir, '--alpha', '1', '--beta', '1,1.2', '--gamma', '1,1.1', '--tolerance', '10', ...small, '--steps', '8',

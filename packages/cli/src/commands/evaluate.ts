@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '@effscale/core/backend';
 import { loadDataset } from '@effscale/core/data';
-import { evaluate, loadModel, type RunRecord } from '@effscale/core/train';
-import { CheckpointError } from '@effscale/core';
+import { evaluate, loadModel, readRunRecord, type RunRecord } from '@effscale/core/train';
 import { UsageError } from '../errors.js';
 import { checkBackendFlag } from '../data-flags.js';
 import { parseInteger } from '../numbers.js';
@@ -20,12 +19,7 @@ export function openRun(path: string): { run: RunRecord; modelDir: string } {
   for (const dir of candidates) {
     const runFile = join(dir, 'run.json');
     if (existsSync(runFile)) {
-      let run: RunRecord;
-      try {
-        run = JSON.parse(readFileSync(runFile, 'utf8')) as RunRecord;
-      } catch {
-        throw new CheckpointError(`'${runFile}' is corrupt or truncated; restore it from the run's final.json (its "run" field) or retrain`);
-      }
+      const run = readRunRecord(runFile);
       const modelDir = existsSync(join(path, 'model.json')) ? path : join(dir, 'checkpoint');
       if (!existsSync(join(modelDir, 'model.json'))) throw new UsageError(`--checkpoint '${path}': no model.json in ${modelDir}`);
       return { run, modelDir };
@@ -50,15 +44,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const { run, modelDir } = openRun(v.checkpoint);
   const split = v.split ?? 'test';
   if (split !== 'test' && split !== 'val') throw new UsageError(`--split '${split}' (allowed: test, val)`);
-  // Runs written before the splits were named train/val/test called the test limit and fraction valLimit / valFraction.
-  const limits = run.data.limits as RunRecord['data']['limits'] & { valLimit?: number };
-  const old = run.data.evalSplit === undefined;
+  const { limits } = run.data;
   const data = v.data !== undefined || v['data-dir'] !== undefined
     ? await dataFromFlags(v)
     : { name: run.data.name, trainLimit: limits.trainLimit,
-        testLimit: v['test-limit'] !== undefined ? await parseInteger('test-limit', v['test-limit']) : old ? limits.valLimit : limits.testLimit,
-        testFraction: old ? limits.valFraction : limits.testFraction,
-        ...(old ? {} : { valFraction: limits.valFraction, valCount: limits.valCount }),
+        testLimit: v['test-limit'] !== undefined ? await parseInteger('test-limit', v['test-limit']) : limits.testLimit,
+        testFraction: limits.testFraction, valFraction: limits.valFraction, valCount: limits.valCount,
         ...(run.data.dir !== undefined ? { dir: run.data.dir } : {}) };
   const backend = await initBackend(v.backend);
   const ds = await loadDataset({ ...data, seed: run.seed });

@@ -58,8 +58,8 @@ function corrupt(file: string, detail?: string): CheckpointError {
   return new CheckpointError(`'${file}' is corrupt or truncated${detail ? ` (${detail})` : ''}; ${FIX}`);
 }
 
-/** A JSON file of a checkpoint, or one CheckpointError line naming it. */
-function readJson(file: string): any {
+/** A JSON file of a checkpoint or run directory, or one CheckpointError line naming it. */
+export function readJson(file: string): any {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

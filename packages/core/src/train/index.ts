@@ -7,3 +7,4 @@ export { evaluate, topK, type EvalResult } from './evaluate.js';
 export { saveModel, loadModel, saveCheckpoint, loadCheckpoint, hasCheckpoint, type TrainState } from './checkpoint.js';
 export { writeFileAtomic, ensureDir, storageError } from './fsx.js';
 export { codeVersion, machine } from './provenance.js';
+export { readRunRecord } from './run-plan.js';

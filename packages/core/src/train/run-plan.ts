@@ -9,7 +9,7 @@ import { defaultAugment } from '../data/augment.js';
 import { resolveNormalization } from '../data/normalize.js';
 import type { ChannelStats, Dataset } from '../data/types.js';
 import { CheckpointError, ConfigError } from '../errors.js';
-import { hasCheckpoint } from './checkpoint.js';
+import { hasCheckpoint, readJson } from './checkpoint.js';
 import { DEFAULT_DIVERGENCE, type DivergenceRule } from './divergence.js';
 import { removeLeftovers } from './fsx.js';
 import { codeVersion, machine } from './provenance.js';
@@ -142,7 +142,7 @@ export function checkRunDir(plan: Plan): TrainResult | null {
   removeLeftovers(out);
   const runFile = join(out, 'run.json');
   if (opts.resume !== true || !existsSync(runFile)) return null;
-  const before = upgradeRunRecord(readJsonOrRefuse(runFile) as RunRecord);
+  const before = readRunRecord(runFile);
   const differsOnlyInHorizon = trajectoryKey({ ...before, budget: { ...before.budget, horizon: run.budget.horizon } }) === trajectoryKey(run);
   if (before.budget.horizon !== run.budget.horizon && differsOnlyInHorizon) {
     throw new ConfigError(`'${out}' was planned over a horizon of ${before.budget.horizon} steps, not ${run.budget.horizon}; ` +
@@ -155,7 +155,7 @@ export function checkRunDir(plan: Plan): TrainResult | null {
   run.createdAt = before.createdAt;
   const finalFile = join(out, 'final.json');
   if (!existsSync(finalFile)) return null;
-  const final = readJsonOrRefuse(finalFile) as TrainResult & { run: RunRecord };
+  const final = readJson(finalFile) as TrainResult & { run: RunRecord };
   const { run: _run, ...result } = final;
   if (final.status === 'diverged' || (final.status === 'completed' && final.step === plan.totalSteps)) return result;
   return null;
@@ -177,10 +177,17 @@ function upgradeRunRecord(r: RunRecord): RunRecord {
   };
 }
 
-function readJsonOrRefuse(file: string): unknown {
+/** A run's run.json, upgraded to this version's shape; a corrupt one is refused by name. */
+export function readRunRecord(file: string): RunRecord {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch {
-    throw new CheckpointError(`'${file}' is corrupt or truncated; restore it, or start the run again in a new out directory`);
+    throw new CheckpointError(`cannot read '${file}'; pass the out directory of a training run`);
+  }
+  try {
+    return upgradeRunRecord(JSON.parse(text) as RunRecord);
+  } catch {
+    throw new CheckpointError(`'${file}' is corrupt or truncated; restore it from the run's final.json (its "run" field) or retrain`);
   }
 }

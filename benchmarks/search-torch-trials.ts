@@ -4,10 +4,10 @@
  * Usage: node --conditions=source --import tsx benchmarks/search-torch-trials.ts > trials.json
  */
 import { resolveArchitecture } from '@effscale/core';
-import { buildGrid } from '@effscale/search';
+import { buildGrid, DEFAULT_RANGES } from '@effscale/search';
 
 const grid = await buildGrid({
-  alpha: '1:2:0.1', beta: '1:1.5:0.1', gamma: '1:1.5:0.1', include: ['1.2,1.1,1.15'],
+  ...DEFAULT_RANGES, include: ['1.2,1.1,1.15'],
   base: { selector: { kind: 'multipliers', depth: 0.5, width: 0.5, resolution: 32 }, inputChannels: 1, classes: 10 },
 });
 const trials = grid.points.flatMap((p) => [0, 1].map((seed) => ({ id: p.id, seed, arch: resolveArchitecture(p.network) })));

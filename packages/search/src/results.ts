@@ -1,4 +1,4 @@
-import { ConfigError } from '@effscale/core';
+import { ConfigError, PAPER_COEFFICIENTS } from '@effscale/core';
 import type { StudyState } from './study.js';
 import type { GridPoint, TrialOutcome, TrialStatus } from './types.js';
 
@@ -96,8 +96,7 @@ export interface BestReport {
   paperUnranked: { id: string; state: string; step: number | null } | null;
 }
 
-const PAPER = { alpha: 1.2, beta: 1.1, gamma: 1.15 };
-const isPaper = (p: GridPoint) => Math.abs(p.alpha - PAPER.alpha) < 1e-9 && Math.abs(p.beta - PAPER.beta) < 1e-9 && Math.abs(p.gamma - PAPER.gamma) < 1e-9;
+const isPaper = (p: GridPoint) => (['alpha', 'beta', 'gamma'] as const).every((c) => Math.abs(p[c] - PAPER_COEFFICIENTS[c]) < 1e-9);
 
 function compare(a: RankedPoint, b: RankedPoint, seeds: number): Comparison {
   const lead = a.meanVal - b.meanVal;

@@ -15,6 +15,8 @@ export const DEFAULT_CONSTRAINT = 'alpha * beta^2 * gamma^2';
 export const DEFAULT_TARGET = 2;
 export const DEFAULT_TOLERANCE = 0.1;
 export const DEFAULT_PHI = 1;
+/** NNI's public EfficientNet example grid (alpha 1.0..2.0, beta and gamma 1.0..1.5, step 0.1): the CLI's default. */
+export const DEFAULT_RANGES = Object.freeze({ alpha: '1:2:0.1', beta: '1:1.5:0.1', gamma: '1:1.5:0.1' });
 /** Realized costs of the scaled proxy (flops): absolute, and as ratios over the unscaled base. */
 export const COST_VARIABLES = Object.freeze(['macsRatio', 'paramsRatio', 'activationsRatio', 'macs', 'params', 'activations'] as const);
 /** Every name a constraint or condition may use. */

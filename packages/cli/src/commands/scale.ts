@@ -23,9 +23,9 @@ type Coefficients = { alpha: number; beta: number; gamma: number };
 
 /** The coefficients a study found: its winner by validation accuracy. */
 async function coefficientsFrom(dir: string): Promise<Coefficients> {
-  const { openFileJournal, replay, winningCoefficients } = await import('@effscale/search');
-  if (!existsSync(join(dir, 'journal.jsonl'))) throw new UsageError(`--from '${dir}' is not a study (no journal.jsonl there)`);
-  const backend = await openFileJournal(dir);
+  const { JOURNAL_FILE, openFileJournal, replay, winningCoefficients } = await import('@effscale/search');
+  if (!existsSync(join(dir, JOURNAL_FILE))) throw new UsageError(`--from '${dir}' is not a study (no ${JOURNAL_FILE} there)`);
+  const backend = await openFileJournal(dir, { readOnly: true });
   try {
     const { alpha, beta, gamma } = winningCoefficients(replay(await backend.read(0)));
     return { alpha, beta, gamma };

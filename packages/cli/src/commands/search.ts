@@ -6,12 +6,13 @@ import { parseArgs } from 'node:util';
 import type { NetworkSpec } from '@effscale/core';
 import { codeVersion, ensureDir, RECIPE_NAMES, type RecipeName } from '@effscale/core/train';
 import {
-  buildGrid, checkSettings, formatGrid, halvingPlan, openFileJournal, replay, isFinished, loadState, runTrial, runWorker, trialDir, trialsFor,
+  buildGrid, checkSettings, DEFAULT_RANGES, formatGrid, halvingPlan, JOURNAL_FILE, openFileJournal, replay, isFinished, loadState, summarize, runTrial, runWorker, trialDir, trialsFor,
   type GridOptions, type JournalBackend, type StudySettings, type StudyState, type TrialMessage, type TrialTraining, type WorkerEvent,
 } from '@effscale/search';
 import { UsageError } from '../errors.js';
 import { parseInteger, parseNumber } from '../numbers.js';
 import { createProgress } from '../progress.js';
+import { onStopSignals, signalExit } from '../signals.js';
 import { DATA_OPTIONS, checkBackendFlag, dataFromFlags } from '../data-flags.js';
 import { DEFAULT_PROXY, RECIPE_FLAGS, recipeOverrides } from './train.js';
 import { bestReport, exportRows, formatBest, formatStatus, rowsCsv } from './search-report.js';
@@ -99,9 +100,9 @@ async function studyFromFlags(v: RunValues): Promise<{ settings: StudySettings; 
   };
   if (v.solve !== undefined && !['alpha', 'beta', 'gamma'].includes(v.solve)) throw new UsageError(`--solve '${v.solve}' (allowed: alpha, beta, gamma)`);
   const gridOpts: GridOptions = {
-    alpha: v.alpha ?? (v.solve === 'alpha' ? '' : '1:2:0.1'),
-    beta: v.beta ?? (v.solve === 'beta' ? '' : '1:1.5:0.1'),
-    gamma: v.gamma ?? (v.solve === 'gamma' ? '' : '1:1.5:0.1'),
+    alpha: v.alpha ?? (v.solve === 'alpha' ? '' : DEFAULT_RANGES.alpha),
+    beta: v.beta ?? (v.solve === 'beta' ? '' : DEFAULT_RANGES.beta),
+    gamma: v.gamma ?? (v.solve === 'gamma' ? '' : DEFAULT_RANGES.gamma),
     ...(v.constraint !== undefined ? { constraint: v.constraint } : {}),
     target: await num('target', 2),
     tolerance: await num('tolerance', 0.1),
@@ -196,23 +197,13 @@ async function searchRun(argv: string[]): Promise<number | void> {
   const { backend, state } = await openStudy(dir, settings, grid, (m) => progress.log(`effscale: ${m}`));
 
   const total = state.trials.size;
-  const controller = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(sig === 'SIGTERM' ? 143 : 130);
-    signalled = sig;
-    progress.log(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping the running trials at their next step (they checkpoint); run the same command to continue`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = onStopSignals((sig) =>
+    progress.log(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping the running trials at their next step (they checkpoint); run the same command to continue`));
+  /** Trials that ended (done, diverged, failed, stopped), running, and the rest. */
   const counts = () => {
-    let done = 0, running = 0;
-    for (const t of latest.trials.values()) {
-      if (t.state === 'running') running++;
-      else if (t.state === 'done' || t.state === 'diverged' || t.state === 'failed' || t.state === 'stopped') done++;
-    }
-    return { done, running, pending: total - done - running };
+    const { byState } = summarize(latest);
+    const done = byState.done + byState.diverged + byState.failed + byState.stopped;
+    return { done, running: byState.running, pending: total - done - byState.running };
   };
   let latest = state;
   const points = new Map(state.study.points.map((p) => [p.id, p]));
@@ -243,18 +234,18 @@ async function searchRun(argv: string[]): Promise<number | void> {
   progress.start(total, counts().done, 'search', 'trials');
   try {
     await Promise.all(Array.from({ length: workers }, (_, index) => runWorker({
-      backend, index, signal: controller.signal, onEvent,
+      backend, index, signal: stop.signal, onEvent,
       spawnTrial: (job) => spawnTrial(dir, job, gpus[index % Math.max(1, gpus.length)]),
     })));
   } finally {
     clearInterval(refresh);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
     progress.stop();
   }
   latest = await loadState(backend);
   await backend.close();
-  if (signalled) return signalled === 'SIGTERM' ? 143 : 130;
+  const signalled = stop.received();
+  if (signalled) return signalExit(signalled);
   const c = counts();
   progress.log(`study ${dir}: ${c.done}/${total} trials finished in ${((Date.now() - started) / 1000).toFixed(1)} s${isFinished(latest) ? '' : ' (others still running elsewhere)'}`);
   if (isFinished(latest)) progress.log(formatBest(bestReport(latest)));
@@ -318,7 +309,7 @@ async function searchRead(sub: 'status' | 'best' | 'export', argv: string[]): Pr
   }
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError(`search ${sub} needs a STUDY_DIR`);
-  if (!existsSync(join(dir, 'journal.jsonl'))) throw new UsageError(`'${dir}' is not a study (no journal.jsonl there); create one with effscale search run`);
+  if (!existsSync(join(dir, JOURNAL_FILE))) throw new UsageError(`'${dir}' is not a study (no ${JOURNAL_FILE} there); create one with effscale search run`);
   const backend = await openFileJournal(dir, { readOnly: true, onWarning: (m) => process.stderr.write(`effscale: ${m}\n`) });
   const state = replay(await backend.read(0));
   await backend.close();

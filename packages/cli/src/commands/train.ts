@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseInteger, parseNumber } from '../numbers.js';
 import { NETWORK_OPTIONS, networksFromFlags, type NetworkFlags } from '../networks.js';
 import { createProgress } from '../progress.js';
+import { onStopSignals, signalExit } from '../signals.js';
 import { checkBackendFlag, DATA_OPTIONS, dataFromFlags, parseBytes } from '../data-flags.js';
 
 export const TRAIN_HELP = `effscale train: proxy-train a scaled network
@@ -114,18 +115,8 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
   const maxMemory = v['max-memory'] !== undefined ? parseBytes(v['max-memory']) : undefined;
 
   const progress = createProgress();
-  const controller = new AbortController();
-  // SIGTERM is how Slurm and Kubernetes stop a job: treated like Ctrl-C, with its own conventional exit status.
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled === undefined) {
-      signalled = signal;
-      progress.log(`${signal === 'SIGINT' ? 'interrupt' : signal}: finishing this step and checkpointing (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`);
-      controller.abort();
-    } else process.exit(signalExit(signal));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const stop = onStopSignals((signal) =>
+    progress.log(`${signal === 'SIGINT' ? 'interrupt' : signal}: finishing this step and checkpointing (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit at once)`));
   const log = (line: string) => progress.log(line);
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const onEvent = (e: TrainEvent) => {
@@ -185,7 +176,7 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
         const limit = maxMemory ?? defaultMemoryLimit(backend.name);
         checkTrainingMemory(arch, bs, limit, backend.name === 'wasm' && maxMemory === undefined ? ' (wasm heap cap, or half the RAM)' : '');
       },
-      onEvent, signal: controller.signal,
+      onEvent, signal: stop.signal,
       checkpointEvery: v['checkpoint-every'] !== undefined ? await parseInteger('checkpoint-every', v['checkpoint-every']) : undefined,
     });
     if (result.completed) {
@@ -197,17 +188,11 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
     }
     if (v.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     if (result.status === 'diverged') return EXIT_DIVERGED;
-    return result.completed ? 0 : signalExit(signalled ?? 'SIGINT');
+    return result.completed ? 0 : signalExit(stop.received() ?? 'SIGINT');
   } finally {
     progress.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stop.dispose();
   }
-}
-
-/** The shell's convention: 128 + the signal number (130 for SIGINT, 143 for SIGTERM). */
-function signalExit(signal: NodeJS.Signals): number {
-  return signal === 'SIGTERM' ? 143 : 130;
 }
 
 function defaultMemoryLimit(backend: string): number {

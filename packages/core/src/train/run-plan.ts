@@ -134,9 +134,9 @@ function trajectoryKey(r: RunRecord): string {
  */
 export function checkRunDir(plan: Plan): TrainResult | null {
   const { out, ckptDir, run, opts } = plan;
-  const existing = hasCheckpoint(ckptDir) || existsSync(join(out, 'final.json'));
-  if (opts.resume !== true && existing) {
-    throw new CheckpointError(`'${out}' already holds a ${hasCheckpoint(ckptDir) ? 'checkpoint' : 'finished run'}: resume it, or choose another out directory`,
+  const checkpointed = hasCheckpoint(ckptDir);
+  if (opts.resume !== true && (checkpointed || existsSync(join(out, 'final.json')))) {
+    throw new CheckpointError(`'${out}' already holds a ${checkpointed ? 'checkpoint' : 'finished run'}: resume it, or choose another out directory`,
       { setting: 'resume' });
   }
   removeLeftovers(out);

@@ -11,6 +11,7 @@ Commands:
   predict      top-k classes of images with a checkpoint
   scale        step 2: the family B0'..B7' of found coefficients, with exact costs, next to the paper's and the presets
   search       grid-search alpha, beta, gamma with durable, resumable studies (run, status, best, export)
+  report       charts, findings and an offline HTML page of a study, experiment or training run; --costs without training
 
 Run 'effscale <command> --help' for its options.`;
 
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./commands/predict.js')).predictCommand,
   scale: async () => (await import('./commands/scale.js')).scaleCommand,
   search: async () => (await import('./commands/search.js')).searchCommand,
+  report: async () => (await import('./commands/report.js')).reportCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -35,6 +35,8 @@ Data:    --data fashion-mnist [--data-dir DIR] --train-limit 10000 (images train
 Recipe:  --recipe proxy (any train recipe and its overrides: --lr --optimizer ...) --bn-momentum 0.9
 Budget:  --epochs 1 | --steps N; --batch-size 32; --seeds 0,1; --halving [--eta 3] [--min-budget STEPS]
 Run:     --workers 2 --max-retries 2 --lease 60 (seconds) --checkpoint-every 50 --backend wasm --gpus 0,1 (one per worker)
+Report:  STUDY_DIR/report/index.html, redrawn after every finished trial (reloads itself while the study runs);
+         --no-report to skip it; effscale report STUDY_DIR draws it at any time
 A study is a directory with an append-only journal: kill it at any point and run the same command again.`;
 
 /**
@@ -60,7 +62,7 @@ const RUN_FLAGS = {
   epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, seeds: { type: 'string' },
   halving: { type: 'boolean' }, eta: { type: 'string' }, 'min-budget': { type: 'string' },
   workers: { type: 'string' }, 'max-retries': { type: 'string' }, lease: { type: 'string' }, 'checkpoint-every': { type: 'string' },
-  backend: { type: 'string' }, gpus: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' },
+  backend: { type: 'string' }, gpus: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -218,10 +220,14 @@ async function searchRun(argv: string[]): Promise<number | void> {
       const metric = o.valTop1 !== undefined ? `val top-1 ${(o.valTop1 * 100).toFixed(2)}%` : o.error ?? '';
       progress.log(`${names} seed ${spec?.seed}: rung ${e.rung} ${o.status}${metric ? `, ${metric}` : ''} (${(o.wallSeconds ?? 0).toFixed(1)} s)` +
         `${e.recorded ? '' : ' [not recorded: lease lost]'}`);
+      if (e.recorded) report?.refresh();
     }
     if (e.type === 'lost-lease') progress.log(`worker ${e.worker}: lost the lease of ${e.trial}; another worker owns it now`);
   };
   progress.log(`study ${dir}: ${state.study.points.length} points, ${total} trials, ${settings.halving.rungs.length} rung(s), ${workers} worker(s)`);
+  const report = v['no-report'] ? null : liveReport(dir, (m) => progress.log(`effscale: ${m}`));
+  if (report) progress.log(`report: ${join(dir, 'report', 'index.html')} (refreshed after every finished trial)`);
+  report?.refresh();
   const refresh = setInterval(async () => {
     try {
       latest = await loadState(backend);
@@ -244,6 +250,7 @@ async function searchRun(argv: string[]): Promise<number | void> {
   }
   latest = await loadState(backend);
   await backend.close();
+  await report?.close();
   const signalled = stop.received();
   if (signalled) return signalExit(signalled);
   const c = counts();
@@ -261,6 +268,44 @@ function spawnTrial(dir: string, job: { trial: string; rung: number; attempt: nu
   });
   child.stderr?.pipe(createWriteStream(join(logDir, 'trial.log'), { flags: 'a' }));
   return child;
+}
+
+/**
+ * The study's report, redrawn after each finished trial: one drawing at a time, and a request made while one runs
+ * coalesces into one more. A failed drawing is one line; it never stops the study.
+ */
+function liveReport(dir: string, log: (m: string) => void): { refresh(): void; close(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let again = false;
+  const draw = async (running: boolean) => {
+    const { loadStudy, makeReport } = await import('@effscale/report');
+    try {
+      await makeReport(await loadStudy(dir, { running }), join(dir, 'report'));
+    } catch (e) {
+      log(`the report was not redrawn: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    }
+  };
+  const refresh = () => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await draw(true);
+      } while (again);
+      running = null;
+    })();
+  };
+  return {
+    refresh,
+    async close() {
+      while (running) await running;
+      // The last drawing, from the study's final state: live only while another process still runs trials of it.
+      await draw(false);
+    },
+  };
 }
 
 // ---- search trial (internal: one trial process) -------------------------------------------------------------------

@@ -10,25 +10,30 @@ import { constraintProduct, countTotals } from '@effscale/flops';
 import { exportRows, isFinished, JOURNAL_FILE, openFileJournal, replay, type StudyState } from '@effscale/search';
 import type { CostRow, CurvePoint, NetworkRow, ReportInput, RowStatus } from './rows.js';
 
-export type ResultKind = 'study' | 'run';
+export type ResultKind = 'study' | 'experiment' | 'run';
+
+/** The file an experiment run directory holds next to its study journal: what each point stands for. */
+export const EXPERIMENT_FILE = 'experiment.json';
 
 /** What a path holds, or a one-line error naming what was expected there. */
 export function resultKind(path: string): ResultKind {
   if (!existsSync(path)) throw new ConfigError(`'${path}' does not exist; give a study directory (effscale search run), an experiment run or a training run directory`);
   if (!statSync(path).isDirectory()) throw new ConfigError(`'${path}' is a file; give a study, experiment or training run directory`);
-  if (existsSync(join(path, JOURNAL_FILE))) return 'study';
+  if (existsSync(join(path, JOURNAL_FILE))) return existsSync(join(path, EXPERIMENT_FILE)) ? 'experiment' : 'study';
   if (existsSync(join(path, 'run.json'))) return 'run';
   throw new ConfigError(`'${path}' holds no effscale result (no ${JOURNAL_FILE} of a study or experiment, no run.json of a training run)`);
 }
 
-export async function loadInput(path: string, opts: { annotate?: StudyAnnotator } = {}): Promise<ReportInput> {
-  return resultKind(path) === 'study' ? loadStudy(path, opts) : loadRun(path);
+export async function loadInput(path: string, opts: { running?: boolean } = {}): Promise<ReportInput> {
+  const kind = resultKind(path);
+  return kind === 'study' ? loadStudy(path, opts) : kind === 'experiment' ? loadExperiment(path, opts) : loadRun(path);
 }
 
 // ---- Studies ------------------------------------------------------------------------------------------------------
 
 /** Producers built on studies (experiments) say what each point stands for: its series, dimension and multipliers. */
-export type StudyAnnotator = (pointId: string) => Partial<Pick<NetworkRow, 'series' | 'dimension' | 'depthMult' | 'widthMult' | 'resolutionMult'>> | undefined;
+export type Annotation = Partial<Pick<NetworkRow, 'series' | 'dimension' | 'depthMult' | 'widthMult' | 'resolutionMult' | 'alpha' | 'beta' | 'gamma' | 'phi'>>;
+export type StudyAnnotator = (pointId: string) => Annotation | undefined;
 
 export async function readStudy(dir: string): Promise<StudyState> {
   const backend = await openFileJournal(dir, { readOnly: true });
@@ -54,7 +59,8 @@ export function studyRows(state: StudyState, annotate?: StudyAnnotator): Network
     const own = annotate?.(r.id) ?? {};
     return {
       id: r.id, series: own.series ?? 'search', dimension: own.dimension ?? 'compound',
-      alpha: r.alpha, beta: r.beta, gamma: r.gamma, phi,
+      alpha: own.alpha !== undefined ? own.alpha : r.alpha, beta: own.beta !== undefined ? own.beta : r.beta,
+      gamma: own.gamma !== undefined ? own.gamma : r.gamma, phi: own.phi !== undefined ? own.phi : phi,
       depthMult: own.depthMult ?? (base ? net.depth / base.depth : r.alpha ** phi),
       widthMult: own.widthMult ?? (base ? net.width / base.width : r.beta ** phi),
       resolutionMult: own.resolutionMult ?? (base ? net.resolution / base.resolution : r.gamma ** phi),
@@ -93,6 +99,44 @@ export async function loadStudy(dir: string, opts: { annotate?: StudyAnnotator; 
     search: opts.annotate ? null : { target: Number(grid.target ?? 2), paper: { ...PAPER_COEFFICIENTS }, rungs: settings.halving.rungs },
     live: !isFinished(state) && (opts.running ?? [...state.trials.values()].some((t) => t.state === 'running' && t.claim!.leaseUntil > Date.now())),
   };
+}
+
+// ---- Experiments -------------------------------------------------------------------------------------------------
+
+/** experiment.json: written once when the experiment's study is created; the study's journal holds the results. */
+export interface ExperimentManifest {
+  kind: 'effscale-experiment';
+  version: 1;
+  name: string;
+  title: string;
+  /** The paper's figure or table it reproduces. */
+  paper: string;
+  budget: string;
+  createdAt: string;
+  /** Every setting that defines it (base, data, recipe, seeds, budget, coefficients). */
+  settings: Record<string, unknown>;
+  members: (Annotation & { id: string })[];
+  /** Exact costs drawn next to the trained networks (the family experiment). */
+  costs: CostRow[];
+}
+
+export function readManifest(dir: string): ExperimentManifest {
+  const file = join(dir, EXPERIMENT_FILE);
+  let m: ExperimentManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as ExperimentManifest;
+  } catch (e) {
+    throw new ConfigError(`cannot read '${file}' (${(e as Error).message.split('\n')[0]}); it is written when the experiment starts: run the experiment again into a new directory`);
+  }
+  if (m?.kind !== 'effscale-experiment' || !Array.isArray(m.members)) throw new ConfigError(`'${file}' is not an effscale experiment manifest`);
+  return m;
+}
+
+export async function loadExperiment(dir: string, opts: { running?: boolean } = {}): Promise<ReportInput> {
+  const m = readManifest(dir);
+  const byId = new Map(m.members.map(({ id, ...a }) => [id, a]));
+  const input = await loadStudy(dir, { ...opts, annotate: (id) => byId.get(id), kind: `experiment ${m.name}`, title: `${m.title} (${m.paper}, ${m.budget} budget)` });
+  return { ...input, costs: m.costs, provenance: { ...input.provenance, settings: { experiment: m.settings, ...input.provenance.settings } } };
 }
 
 // ---- Training runs ------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 export {};
-export { buildGrid, formatGrid, parseRange, pointId, architectureSignature, COEFFICIENTS, COST_VARIABLES, GRID_VARIABLES, DEFAULT_CONSTRAINT, DEFAULT_TARGET, DEFAULT_TOLERANCE, DEFAULT_PHI, DEFAULT_RANGES, type Grid, type GridOptions, type Coefficient } from './space.js';
+export { buildGrid, buildPointSet, type PointSetMember, formatGrid, parseRange, pointId, architectureSignature, COEFFICIENTS, COST_VARIABLES, GRID_VARIABLES, DEFAULT_CONSTRAINT, DEFAULT_TARGET, DEFAULT_TOLERANCE, DEFAULT_PHI, DEFAULT_RANGES, type Grid, type GridOptions, type Coefficient } from './space.js';
 export { trialsFor, trialId, signatureHash } from './dedup.js';
 export type { JournalBackend, JournalRecord, StoredRecord } from './journal/backend.js';
 export { encodeLine, decodeLine, crc32, processStart, localProcessAlive } from './journal/backend.js';

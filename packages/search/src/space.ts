@@ -508,3 +508,55 @@ export function formatGrid(grid: Grid, format: 'table' | 'json' = 'table'): stri
     `ratios are over the unscaled base; fingerprint ${grid.fingerprint.slice(0, 16)}`,
   ].join('\n');
 }
+
+// ---- A fixed set of networks --------------------------------------------------------------------------------------
+
+export interface PointSetMember {
+  /** Stable, readable id (`width-1.4`, `equal-cost:depth`): the point's id in the study. */
+  id: string;
+  /** Multipliers over the base: depth and width coefficients, resolution as a factor of the base's side. */
+  depth: number;
+  width: number;
+  resolution: number;
+}
+
+/**
+ * An experiment's networks as study points: each member's multipliers are its alpha, beta, gamma at phi 1, scaled
+ * from the base as a grid point is (same rounding, same costs, same signatures), so a fixed set of networks runs
+ * through the same journal, trials and workers as a search. `describe`: what else defines the set (stored in the
+ * canonical description, so a changed definition is refused like a changed grid).
+ */
+export function buildPointSet(opts: { members: PointSetMember[]; base: NetworkSpec; describe?: Record<string, unknown> }): Grid {
+  if (opts.members.length === 0) throw cfg('the set has no networks');
+  const ids = new Set<string>();
+  const scale = scaler(opts.base, Rat.ONE);
+  const points = opts.members.map((m): GridPoint => {
+    if (ids.has(m.id)) throw cfg(`network '${m.id}' is named twice`);
+    ids.add(m.id);
+    for (const k of ['depth', 'width', 'resolution'] as const) {
+      if (!Number.isFinite(m[k]) || m[k] < 1) throw cfg(`network '${m.id}': ${k} multiplier ${m[k]} must be a number >= 1 (the base is 1)`);
+    }
+    const c: Coeffs = { alpha: Rat.fromNumber(m.depth), beta: Rat.fromNumber(m.width), gamma: Rat.fromNumber(m.resolution) };
+    const network = scale.network(c);
+    const k = scale.costs(network);
+    return {
+      id: m.id, alpha: m.depth, beta: m.width, gamma: m.resolution,
+      constraintValue: c.alpha.mul(c.beta).mul(c.beta).mul(c.gamma).mul(c.gamma).toNumber(),
+      network, signature: architectureSignature(network),
+      costs: {
+        params: k.params.toNumber(), macs: k.macs.toNumber(), activations: k.activations.toNumber(),
+        paramsRatio: k.params.div(scale.base.params).toNumber(), macsRatio: k.macs.div(scale.base.macs).toNumber(),
+        activationsRatio: k.activations.div(scale.base.activations).toNumber(),
+      },
+      included: true,
+    };
+  });
+  const canonical: Record<string, unknown> = {
+    version: 1, kind: 'point-set',
+    members: opts.members.map((m) => ({ id: m.id, depth: m.depth, width: m.width, resolution: m.resolution })),
+    ...(opts.describe ? { describe: sortKeys(opts.describe) } : {}),
+    phi: '1',
+    base: sortKeys(opts.base),
+  };
+  return { points, rejected: 0, canonical, fingerprint: createHash('sha256').update(JSON.stringify(canonical)).digest('hex') };
+}

@@ -1,21 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { NetworkSpec } from '@effscale/core';
-import { codeVersion, ensureDir, RECIPE_NAMES, type RecipeName } from '@effscale/core/train';
 import {
-  buildGrid, checkSettings, DEFAULT_RANGES, formatGrid, halvingPlan, JOURNAL_FILE, openFileJournal, replay, isFinished, loadState, summarize, runTrial, runWorker, trialDir, trialsFor,
-  type GridOptions, type JournalBackend, type StudySettings, type StudyState, type TrialMessage, type TrialTraining, type WorkerEvent,
+  buildGrid, DEFAULT_RANGES, formatGrid, halvingPlan, JOURNAL_FILE, openFileJournal, replay, isFinished, runTrial, trialsFor,
+  type GridOptions, type StudySettings, type TrialMessage, type TrialTraining,
 } from '@effscale/search';
 import { UsageError } from '../errors.js';
 import { parseInteger, parseNumber } from '../numbers.js';
-import { createProgress } from '../progress.js';
-import { onStopSignals, signalExit } from '../signals.js';
-import { DATA_OPTIONS, checkBackendFlag, dataFromFlags } from '../data-flags.js';
-import { DEFAULT_PROXY, RECIPE_FLAGS, recipeOverrides } from './train.js';
 import { bestReport, exportRows, formatBest, formatStatus, rowsCsv } from './search-report.js';
+import { runStudy } from '../study-runner.js';
+import { BASE_FLAGS, SEARCH_DEFAULTS, TRAINING_FLAGS, WORKER_FLAGS, baseFromFlags, runFromFlags, trainingFromFlags } from '../study-flags.js';
 
 export const SEARCH_HELP = `effscale search: grid-search alpha, beta, gamma with durable, resumable studies
 
@@ -39,30 +33,18 @@ Report:  STUDY_DIR/report/index.html, redrawn after every finished trial (reload
          --no-report to skip it; effscale report STUDY_DIR draws it at any time
 A study is a directory with an append-only journal: kill it at any point and run the same command again.`;
 
-/**
- * Test images each trial evaluates at its end. The full Fashion-MNIST test set costs ~8.6 s per trial (more than the
- * start-up, data and validation together); 2,000 stratified images cost ~1.7 s with a standard error near 0.9 points.
- * Test accuracy is reported, never used to choose; give --test-limit 10000 for the whole set.
- */
-const DEFAULT_TEST_LIMIT = 2000;
 
-const BIN = fileURLToPath(new URL('../../bin/effscale.js', import.meta.url));
 
 const GRID_FLAGS = {
   alpha: { type: 'string' }, beta: { type: 'string' }, gamma: { type: 'string' }, constraint: { type: 'string' },
   target: { type: 'string' }, tolerance: { type: 'string' }, solve: { type: 'string' }, include: { type: 'string', multiple: true },
-  where: { type: 'string', multiple: true }, phi: { type: 'string' },
-  'base-depth': { type: 'string' }, 'base-width': { type: 'string' }, 'base-resolution': { type: 'string' },
-  channels: { type: 'string' }, classes: { type: 'string' },
+  where: { type: 'string', multiple: true }, phi: { type: 'string' }, ...BASE_FLAGS,
 } as const;
 
 const RUN_FLAGS = {
-  ...GRID_FLAGS, ...DATA_OPTIONS, ...RECIPE_FLAGS,
-  recipe: { type: 'string' }, 'bn-momentum': { type: 'string' }, dropout: { type: 'string' },
-  epochs: { type: 'string' }, steps: { type: 'string' }, 'batch-size': { type: 'string' }, seeds: { type: 'string' },
+  ...GRID_FLAGS, ...TRAINING_FLAGS, ...WORKER_FLAGS,
   halving: { type: 'boolean' }, eta: { type: 'string' }, 'min-budget': { type: 'string' },
-  workers: { type: 'string' }, 'max-retries': { type: 'string' }, lease: { type: 'string' }, 'checkpoint-every': { type: 'string' },
-  backend: { type: 'string' }, gpus: { type: 'string' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'no-report': { type: 'boolean' },
+  'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -93,13 +75,6 @@ export async function searchCommand(argv: string[]): Promise<number | void> {
 
 async function studyFromFlags(v: RunValues): Promise<{ settings: StudySettings; grid: Awaited<ReturnType<typeof buildGrid>>; workers: number; gpus: string[] }> {
   const num = async (flag: keyof RunValues, fallback: number) => (v[flag] !== undefined ? parseNumber(flag, v[flag] as string) : fallback);
-  const int = async (flag: keyof RunValues, fallback: number, min = 1) => (v[flag] !== undefined ? parseInteger(flag, v[flag] as string, min) : fallback);
-  const base: NetworkSpec = {
-    selector: { kind: 'multipliers', depth: await num('base-depth', DEFAULT_PROXY.depth), width: await num('base-width', DEFAULT_PROXY.width),
-      resolution: await int('base-resolution', DEFAULT_PROXY.resolution) },
-    inputChannels: await int('channels', 1),
-    classes: await int('classes', 10),
-  };
   if (v.solve !== undefined && !['alpha', 'beta', 'gamma'].includes(v.solve)) throw new UsageError(`--solve '${v.solve}' (allowed: alpha, beta, gamma)`);
   const gridOpts: GridOptions = {
     alpha: v.alpha ?? (v.solve === 'alpha' ? '' : DEFAULT_RANGES.alpha),
@@ -112,66 +87,14 @@ async function studyFromFlags(v: RunValues): Promise<{ settings: StudySettings; 
     include: v.include ?? [],
     where: v.where ?? [],
     phi: await num('phi', 1),
-    base,
+    base: await baseFromFlags(v),
   };
   const grid = await buildGrid(gridOpts);
-
-  const recipe = (v.recipe ?? 'proxy') as RecipeName;
-  if (!RECIPE_NAMES.includes(recipe)) throw new UsageError(`--recipe '${v.recipe}' is not a recipe (allowed: ${RECIPE_NAMES.join(', ')})`);
-  const data = await dataFromFlags({ ...v, data: v.data ?? 'fashion-mnist' });
-  const valCount = data.valCount ?? (data.valFraction === undefined ? 2000 : undefined);
-  const trainImages = await int('train-limit', 10_000);
-  checkBackendFlag(v.backend);
-  const batchSize = await int('batch-size', 32);
-  if (v.epochs !== undefined && v.steps !== undefined) throw new UsageError('give a budget in --epochs or --steps, not both');
-  // --train-limit counts the images trained on; the val split is carved from the training set, so load both.
-  const steps = v.steps !== undefined ? await int('steps', 1) : Math.floor(trainImages / batchSize) * (await int('epochs', 1));
-  const training: TrialTraining = {
-    recipe,
-    overrides: { ...(await recipeOverrides(v)), ...(v.dropout !== undefined ? { dropout: await parseNumber('dropout', v.dropout) } : {}) },
-    data: { name: data.name, ...(data.dir !== undefined ? { dir: data.dir } : {}), trainLimit: trainImages + (valCount ?? 0),
-      ...(valCount !== undefined ? { valCount } : { valFraction: data.valFraction }),
-      testLimit: data.testLimit ?? DEFAULT_TEST_LIMIT, seed: 0 },
-    batchSize,
-    backend: v.backend ?? 'wasm',
-    checkpointEvery: await int('checkpoint-every', 50),
-    bnMomentum: await num('bn-momentum', 0.9),
-  };
-  const seeds = (v.seeds ?? '0,1').split(',').map((s) => {
-    const n = Number(s.trim());
-    if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seeds '${v.seeds}': each seed must be a non-negative integer (e.g. 0,1,2)`);
-    return n;
-  });
-  if (new Set(seeds).size !== seeds.length) throw new UsageError(`--seeds '${v.seeds}' repeats a seed`);
-  const halving = halvingPlan(steps, v.halving ? { eta: await num('eta', 3), minBudget: await int('min-budget', Math.max(1, Math.floor(steps / 9))) } : null);
-  const settings: StudySettings = {
-    grid: grid.canonical, training: training as unknown as Record<string, unknown>, seeds, halving,
-    maxRetries: await int('max-retries', 2, 0), leaseMs: (await num('lease', 60)) * 1000,
-  };
-  const workers = await int('workers', 2);
-  const gpus = v.gpus !== undefined ? v.gpus.split(',').map((g) => g.trim()) : [];
-  return { settings, grid, workers, gpus };
-}
-
-/** Creates the study, or checks that this command describes the same one. */
-async function openStudy(dir: string, settings: StudySettings, grid: Awaited<ReturnType<typeof buildGrid>>, warn: (m: string) => void): Promise<{ backend: JournalBackend; state: StudyState }> {
-  ensureDir(dir, 'study directory');
-  const backend = await openFileJournal(dir, { onWarning: warn });
-  for (;;) {
-    const records = await backend.read(0);
-    if (records.length > 0) {
-      const state = replay(records);
-      // Operational settings may change between runs; what defines the trials may not.
-      const given = { ...settings, leaseMs: state.study.settings.leaseMs, maxRetries: state.study.settings.maxRetries };
-      const diff = checkSettings(state.study.settings, given);
-      if (diff) throw new UsageError(`'${dir}' holds a study with other settings: ${diff}; run it with its own settings, or start a new study directory`);
-      return { backend, state };
-    }
-    const trials = trialsFor(grid.points, settings.seeds);
-    const created = await backend.append([{ kind: 'study', version: 1, createdAt: new Date().toISOString(), settings, fingerprint: grid.fingerprint,
-      points: grid.points, trials, code: codeVersion() }], 0);
-    if (created) continue; // read it back through the same path as everyone else
-  }
+  const { training, seeds, steps } = await trainingFromFlags(v, SEARCH_DEFAULTS);
+  const halving = halvingPlan(steps, v.halving ? { eta: await num('eta', 3), minBudget: v['min-budget'] !== undefined ? await parseInteger('min-budget', v['min-budget']) : Math.max(1, Math.floor(steps / 9)) } : null);
+  const run = await runFromFlags(v);
+  const settings: StudySettings = { grid: grid.canonical, training: training as unknown as Record<string, unknown>, seeds, halving, maxRetries: run.maxRetries, leaseMs: run.leaseMs };
+  return { settings, grid, workers: run.workers, gpus: run.gpus };
 }
 
 async function searchRun(argv: string[]): Promise<number | void> {
@@ -195,117 +118,14 @@ async function searchRun(argv: string[]): Promise<number | void> {
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError('search run needs a STUDY_DIR (a directory; created if missing)');
   if (positionals.length > 1) throw new UsageError(`search run takes one STUDY_DIR, got ${positionals.length}: ${positionals.join(' ')}`);
-  const progress = createProgress(process.stderr, 1);
-  const { backend, state } = await openStudy(dir, settings, grid, (m) => progress.log(`effscale: ${m}`));
-
-  const total = state.trials.size;
-  const stop = onStopSignals((sig) =>
-    progress.log(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping the running trials at their next step (they checkpoint); run the same command to continue`));
-  /** Trials that ended (done, diverged, failed, stopped), running, and the rest. */
-  const counts = () => {
-    const { byState } = summarize(latest);
-    const done = byState.done + byState.diverged + byState.failed + byState.stopped;
-    return { done, running: byState.running, pending: total - done - byState.running };
-  };
-  let latest = state;
-  const points = new Map(state.study.points.map((p) => [p.id, p]));
-  const started = Date.now();
-  const onEvent = (e: WorkerEvent) => {
-    if (e.type === 'idle') latest = e.state;
-    if (e.type === 'finished') {
-      const t = latest.trials.get(e.trial);
-      const spec = t?.spec ?? state.trials.get(e.trial)?.spec;
-      const o = e.outcome;
-      const names = spec ? spec.points.map((id) => points.get(id)?.id ?? id).join(' = ') : e.trial;
-      const metric = o.valTop1 !== undefined ? `val top-1 ${(o.valTop1 * 100).toFixed(2)}%` : o.error ?? '';
-      progress.log(`${names} seed ${spec?.seed}: rung ${e.rung} ${o.status}${metric ? `, ${metric}` : ''} (${(o.wallSeconds ?? 0).toFixed(1)} s)` +
-        `${e.recorded ? '' : ' [not recorded: lease lost]'}`);
-      if (e.recorded) report?.refresh();
-    }
-    if (e.type === 'lost-lease') progress.log(`worker ${e.worker}: lost the lease of ${e.trial}; another worker owns it now`);
-  };
-  progress.log(`study ${dir}: ${state.study.points.length} points, ${total} trials, ${settings.halving.rungs.length} rung(s), ${workers} worker(s)`);
-  const report = v['no-report'] ? null : liveReport(dir, (m) => progress.log(`effscale: ${m}`));
-  if (report) progress.log(`report: ${join(dir, 'report', 'index.html')} (refreshed after every finished trial)`);
-  report?.refresh();
-  const refresh = setInterval(async () => {
-    try {
-      latest = await loadState(backend);
-      const c = counts();
-      progress.update(c.done, { running: String(c.running), pending: String(c.pending) });
-    } catch {
-      // a read racing an append: the next tick reads again
-    }
-  }, 2000);
-  progress.start(total, counts().done, 'search', 'trials');
-  try {
-    await Promise.all(Array.from({ length: workers }, (_, index) => runWorker({
-      backend, index, signal: stop.signal, onEvent,
-      spawnTrial: (job) => spawnTrial(dir, job, gpus[index % Math.max(1, gpus.length)]),
-    })));
-  } finally {
-    clearInterval(refresh);
-    stop.dispose();
-    progress.stop();
-  }
-  latest = await loadState(backend);
-  await backend.close();
-  await report?.close();
-  const signalled = stop.received();
-  if (signalled) return signalExit(signalled);
-  const c = counts();
-  progress.log(`study ${dir}: ${c.done}/${total} trials finished in ${((Date.now() - started) / 1000).toFixed(1)} s${isFinished(latest) ? '' : ' (others still running elsewhere)'}`);
-  if (isFinished(latest)) progress.log(formatBest(bestReport(latest)));
-  return 0;
+  const { code, state } = await runStudy({ dir, settings, grid, workers, gpus, label: 'search', report: v['no-report'] ? null : (running) => drawStudyReport(dir, running) });
+  if (code === 0 && isFinished(state)) process.stderr.write(formatBest(bestReport(state)) + '\n');
+  return code;
 }
 
-function spawnTrial(dir: string, job: { trial: string; rung: number; attempt: number }, gpu: string | undefined): ChildProcess {
-  const logDir = trialDir(dir, job.trial);
-  mkdirSync(logDir, { recursive: true });
-  const child = spawn(process.execPath, [BIN, 'search', 'trial', '--study', dir, '--trial', job.trial, '--rung', String(job.rung)], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}) },
-  });
-  child.stderr?.pipe(createWriteStream(join(logDir, 'trial.log'), { flags: 'a' }));
-  return child;
-}
-
-/**
- * The study's report, redrawn after each finished trial: one drawing at a time, and a request made while one runs
- * coalesces into one more. A failed drawing is one line; it never stops the study.
- */
-function liveReport(dir: string, log: (m: string) => void): { refresh(): void; close(): Promise<void> } {
-  let running: Promise<void> | null = null;
-  let again = false;
-  const draw = async (running: boolean) => {
-    const { loadStudy, makeReport } = await import('@effscale/report');
-    try {
-      await makeReport(await loadStudy(dir, { running }), join(dir, 'report'));
-    } catch (e) {
-      log(`the report was not redrawn: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-    }
-  };
-  const refresh = () => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = (async () => {
-      do {
-        again = false;
-        await draw(true);
-      } while (again);
-      running = null;
-    })();
-  };
-  return {
-    refresh,
-    async close() {
-      while (running) await running;
-      // The last drawing, from the study's final state: live only while another process still runs trials of it.
-      await draw(false);
-    },
-  };
+async function drawStudyReport(dir: string, running: boolean): Promise<void> {
+  const { loadStudy, makeReport } = await import('@effscale/report');
+  await makeReport(await loadStudy(dir, { running }), join(dir, 'report'));
 }
 
 // ---- search trial (internal: one trial process) -------------------------------------------------------------------

@@ -4,6 +4,7 @@ import { isUserError, UsageError, userMessage } from './errors.js';
 const HELP = `effscale: compound model scaling (EfficientNet) research toolkit
 
 Commands:
+  demo         the main job: exact costs, a smoke experiment and search on Fashion-MNIST, and their report
   flops        exact params, MACs, elementwise ops and activation memory of any scaled network
   constraint   check alpha * beta^2 * gamma^2, its realized cost, solve for a coefficient or a target MACs
   train        proxy-train a scaled network on a dataset
@@ -11,6 +12,7 @@ Commands:
   predict      top-k classes of images with a checkpoint
   scale        step 2: the family B0'..B7' of found coefficients, with exact costs, next to the paper's and the presets
   search       grid-search alpha, beta, gamma with durable, resumable studies (run, status, best, export)
+  experiment   the paper's scaling experiments (single-dim, width-by-dr, compound-vs-single, family) as durable studies
   report       charts, findings and an offline HTML page of a study, experiment or training run; --costs without training
 
 Run 'effscale <command> --help' for its options.`;
@@ -18,6 +20,7 @@ Run 'effscale <command> --help' for its options.`;
 /** A command resolves to its exit code (0 when it returns nothing). */
 type Command = (argv: string[]) => Promise<number | void>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
   flops: async () => (await import('./commands/flops.js')).flopsCommand,
   constraint: async () => (await import('./commands/constraint.js')).constraintCommand,
   train: async () => (await import('./commands/train.js')).trainCommand,
@@ -25,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   predict: async () => (await import('./commands/predict.js')).predictCommand,
   scale: async () => (await import('./commands/scale.js')).scaleCommand,
   search: async () => (await import('./commands/search.js')).searchCommand,
+  experiment: async () => (await import('./commands/experiment.js')).experimentCommand,
   report: async () => (await import('./commands/report.js')).reportCommand,
 };
 

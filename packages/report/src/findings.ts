@@ -180,7 +180,7 @@ const sameCoefficients = (r: NetworkRow, c: { alpha: number; beta: number; gamma
 
 /** The search: which point won on validation, against the runner-up and the paper's (1.2, 1.1, 1.15). */
 export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInput['search']>): Finding[] {
-  const grid = rows.filter((r) => r.dimension === 'compound' && r.alpha !== null);
+  const grid = rows.filter((r) => r.series === 'search');
   if (grid.length === 0) return [];
   const seeds = new Set(grid.map((r) => r.seed)).size;
   // Ranked: points finished on every seed of the study (as `effscale search best`), chosen on validation.

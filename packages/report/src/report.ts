@@ -30,6 +30,24 @@ function costTable(costs: CostRow[]): Table {
   };
 }
 
+/** Several producers' inputs as one page (the demo): rows and costs side by side, provenance of each part kept. */
+export function mergeInputs(title: string, source: string, inputs: ReportInput[]): ReportInput {
+  const backends = [...new Set(inputs.map((i) => i.provenance.backend).filter((b): b is string => b !== null))];
+  return {
+    title,
+    provenance: {
+      kind: inputs.map((i) => i.provenance.kind).join(' + '), source, code: inputs[0]?.provenance.code ?? {}, createdAt: new Date().toISOString(),
+      backend: backends.length ? backends.join(', ') : null, data: inputs.find((i) => i.provenance.data)?.provenance.data ?? null,
+      seeds: [...new Set(inputs.flatMap((i) => i.provenance.seeds))].sort((a, b) => a - b),
+      settings: Object.fromEntries(inputs.map((i) => [i.provenance.source ?? i.provenance.kind, { kind: i.provenance.kind, ...i.provenance.settings }])),
+    },
+    rows: inputs.flatMap((i) => i.rows),
+    costs: inputs.flatMap((i) => i.costs),
+    search: inputs.find((i) => i.search)?.search ?? null,
+    live: inputs.some((i) => i.live),
+  };
+}
+
 export function buildPage(input: ReportInput): Page {
   const tables: Table[] = [];
   if (input.rows.length) tables.push(networkTable(input.rows));

@@ -1,0 +1,74 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { FASHION_MNIST_DIR } from '@effscale/core/data';
+import { UsageError } from '../errors.js';
+import { flopsCommand } from './flops.js';
+import { runExperiment } from './experiment.js';
+import { searchCommand } from './search.js';
+
+export const DEMO_HELP = `effscale demo: the main job on an embedded default, in a few minutes on a 2-core CPU
+
+  effscale demo [--out runs/demo] [--workers 2]
+
+1. the exact params and MACs of B0..B7 (as effscale flops --model all)
+2. a compound phi sweep 0..7 with the paper's coefficients: realized against theoretical cost (the rounding gap)
+3. a smoke single-dim experiment on Fashion-MNIST (Figure 3 at toy scale: 7 networks x 2 seeds)
+4. a smoke search of alpha, beta (gamma solved so alpha * beta^2 * gamma^2 = 2) plus the paper's point, 2 seeds
+5. one report with every chart and what the data say: OUT/index.html
+Without Fashion-MNIST (sudo apt-get install -y dataset-fashion-mnist) it draws the costs only.
+Interrupted, the same command resumes where it stopped; nothing is trained twice.`;
+
+/** The demo's search: small enough for minutes, wide enough that the paper's point has neighbours to lose to. */
+export const DEMO_SEARCH = ['--alpha', '1,1.2,1.4', '--beta', '1,1.1,1.2', '--solve', 'gamma', '--include', '1.2,1.1,1.15',
+  '--train-limit', '320', '--val-count', '200', '--test-limit', '200', '--seeds', '0,1'];
+
+export async function demoCommand(argv: string[]): Promise<number | void> {
+  const { values: v, positionals } = parseArgs({
+    args: argv, allowPositionals: true, strict: true,
+    options: { out: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (v.help) {
+    console.log(DEMO_HELP);
+    return;
+  }
+  if (positionals.length) throw new UsageError(`demo takes no arguments (got ${positionals.join(' ')}); use --out DIR`);
+  const out = v.out ?? join('runs', 'demo');
+  const workers = v.workers ?? '2';
+  const started = Date.now();
+  const step = (n: number, what: string) => process.stderr.write(`\n== ${n}/5 ${what}\n`);
+  const report = await import('@effscale/report');
+
+  step(1, 'exact costs of B0..B7 (from the architecture alone)');
+  await flopsCommand(['--model', 'all']);
+
+  step(2, 'compound scaling phi 0..7 with (1.2, 1.1, 1.15): realized against theoretical cost');
+  const costs = report.costInput({ phi: [0, 1, 2, 3, 4, 5, 6, 7] });
+  for (const f of report.costFindings(costs.costs)) process.stderr.write(`${f.text}\n`);
+
+  const parts = [costs];
+  const haveData = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
+  if (!haveData) {
+    process.stderr.write(`\nFashion-MNIST is not installed (${FASHION_MNIST_DIR}): sudo apt-get install -y dataset-fashion-mnist, then run this again to train; drawing the costs only\n`);
+  } else {
+    step(3, 'smoke single-dim experiment (Figure 3 at toy scale; smoke numbers mean little)');
+    const dimDir = join(out, 'single-dim');
+    const code = await runExperiment('single-dim', dimDir, { budget: 'smoke', workers }, { quietFindings: true });
+    if (code !== 0) return code;
+    parts.push(await report.loadExperiment(dimDir));
+
+    step(4, 'smoke search (gamma solved for the constraint; the paper\'s point included)');
+    const searchDir = join(out, 'search');
+    const searchCode = await searchCommand(['run', searchDir, ...DEMO_SEARCH, '--workers', workers]);
+    if (typeof searchCode === 'number' && searchCode !== 0) return searchCode;
+    parts.push(await report.loadStudy(searchDir));
+  }
+
+  step(5, 'the report');
+  const input = report.mergeInputs('effscale demo: exact costs, single-dimension scaling and a compound search (smoke budgets)', resolve(out), parts);
+  const { index, page } = await report.makeReport(input, out);
+  for (const f of page.findings) process.stderr.write(`[${f.verdict}] ${f.text}\n`);
+  process.stderr.write(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s; ${page.charts.length} charts\n`);
+  console.log(resolve(index));
+  return 0;
+}

@@ -50,7 +50,7 @@ describe('parseBackendRequest', () => {
   });
 
   it('rejects an unknown name, naming it and the allowed ones', () => {
-    expect(() => parseBackendRequest('gpu')).toThrow("unknown backend 'gpu' (allowed: auto, tensorflow, wasm, cpu)");
+    expect(() => parseBackendRequest('gpu')).toThrow("unknown backend 'gpu' (allowed: auto, tensorflow, webgpu, wasm, cpu)");
   });
 });
 
@@ -95,11 +95,13 @@ describe('initBackend', () => {
   it('falls back to wasm when neither node package loads, logging reasons only when verbose', async () => {
     const lines: string[] = [];
     const load = loader({ [GPU]: notInstalled(GPU), [NODE]: addonMissing('tfjs-node') });
+    vi.stubEnv('EFFSCALE_WEBGPU_PROBE', '0'); // the same answer on hosts with and without a GPU
     await initBackend('cpu'); // 'auto' was answered before; another request makes the next 'auto' choose again
     const quiet = await initBackend('auto', { loadModule: load, log: (l) => lines.push(l) });
     expect(quiet.name).toBe('wasm');
     expect(quiet.fallbacks).toEqual([
       'tfjs-node-gpu: not installed',
+      'webgpu: not probed under auto (EFFSCALE_WEBGPU_PROBE=0)',
       'tfjs-node: native addon not built (libtensorflow could not be downloaded at install time)',
     ]);
     expect(quiet.threads).toBeGreaterThanOrEqual(1);
@@ -111,6 +113,7 @@ describe('initBackend', () => {
     expect(verbose.name).toBe('wasm');
     expect(lines).toEqual([
       'backend: tfjs-node-gpu: not installed',
+      'backend: webgpu: not probed under auto (EFFSCALE_WEBGPU_PROBE=0)',
       'backend: tfjs-node: native addon not built (libtensorflow could not be downloaded at install time)',
       `backend: using wasm (tfjs-core ${tf.version_core}, ${verbose.threads} thread${verbose.threads === 1 ? '' : 's'})`,
     ]);
@@ -127,7 +130,7 @@ describe('initBackend', () => {
   });
 
   it('rejects a bad request before touching any backend', async () => {
-    await expect(initBackend('webgl')).rejects.toThrow("unknown backend 'webgl' (allowed: auto, tensorflow, wasm, cpu)");
+    await expect(initBackend('webgl')).rejects.toThrow("unknown backend 'webgl' (allowed: auto, tensorflow, webgpu, wasm, cpu)");
   });
 
   it('is idempotent for the same request and reads EFFSCALE_BACKEND by default', async () => {
@@ -152,9 +155,9 @@ describe('initBackend', () => {
 
   it('explains the real optional packages in one line each when they cannot be used', async () => {
     const info = await initBackend('auto');
-    expect(['tensorflow-gpu', 'tensorflow', 'wasm']).toContain(info.name);
-    for (const line of info.fallbacks) expect(line).toMatch(/^tfjs-node(-gpu)?: [^\n]+$/);
-    if (info.name === 'wasm') expect(info.fallbacks).toHaveLength(2);
+    expect(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']).toContain(info.name);
+    for (const line of info.fallbacks) expect(line).toMatch(/^(tfjs-node(-gpu)?|webgpu): [^\n]+$/);
+    if (info.name === 'wasm') expect(info.fallbacks).toHaveLength(3);
   });
 
   it('declares the 4 GiB wasm heap cap', () => {

@@ -59,7 +59,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   const held = split === 'val' ? ds.val : ds.test;
   if (held === undefined) throw new UsageError(`--split val: the run at '${v.checkpoint}' has no validation split (train with --val-fraction or --val-count)`);
   const model = await loadModel(modelDir);
-  const r = evaluate(model, held, {
+  const r = await evaluate(model, held, {
     batchSize: v['batch-size'] !== undefined ? await parseInteger('batch-size', v['batch-size']) : 256,
     resolution: run.network.resolution, channels: run.network.inputChannels as 1 | 3, normalize: run.data.normalize, seed: run.seed,
   });

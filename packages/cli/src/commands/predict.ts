@@ -35,7 +35,9 @@ export async function predictCommand(argv: string[]): Promise<void> {
   const results = [];
   for (const path of positionals) {
     const x = await loadImageFile(path, res, ch, run.data.normalize);
-    const probs = tf.tidy(() => (model.predict(tf.tensor4d(x, [1, res, res, ch])) as tf.Tensor).dataSync() as Float32Array);
+    const out = tf.tidy(() => model.predict(tf.tensor4d(x, [1, res, res, ch])) as tf.Tensor);
+    const probs = (await out.data()) as Float32Array; // async: webgpu has no synchronous read in Node
+    out.dispose();
     results.push({ image: path, top: topK(probs, run.data.classes, k)[0] });
   }
   if (v.json) {

@@ -26,7 +26,7 @@ Budget:  --epochs N (default 1) | --steps N; --horizon STEPS (the schedule's pla
 Recipe:  --recipe proxy|seed|paper (default proxy); overrides: --optimizer rmsprop|sgd|adam --lr --lr-batch --momentum
          --weight-decay --schedule exponential|cosine|constant --warmup-epochs --lrf --label-smoothing --dropout --drop-connect
          --bn-momentum 0.99 (lower, e.g. 0.9, makes evaluation after a few hundred steps meaningful)
-Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|wasm|cpu
+Run:     --out DIR (default runs/<network>-<time>) --resume --seed 0 --backend auto|tensorflow|webgpu|wasm|cpu
          --checkpoint-every N (steps; a checkpoint is always written at the end of each epoch)
          --max-memory 4GiB --no-divergence-check --verbose --json
 Ctrl-C or SIGTERM checkpoints at the next step; run the same command with --resume to continue.

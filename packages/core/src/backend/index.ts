@@ -4,6 +4,7 @@ export {
   type BackendInfo, type InitBackendOptions,
 } from './init.js';
 export type { ModuleLoader } from './loader.js';
+export { adapterLabel, diagnoseNoAdapter, type WebgpuAdapterInfo } from './webgpu/dawn.js';
 // The wasm training engine lives in @effscale/wasm-train; re-exported so @effscale/core/backend users are unchanged.
 export {
   registerWasmTrainingKernels, setSimdKernelsEnabled, batchNormTraining, type BatchNormTrainingResult,

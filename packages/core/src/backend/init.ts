@@ -1,3 +1,4 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -6,11 +7,12 @@ import { BackendError } from '../errors.js';
 import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './loader.js';
 import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
+import { adapterLabel, type WebgpuAdapterInfo } from './webgpu/dawn.js';
 import { registerWasmTrainingKernels } from '@effscale/wasm-train';
 
 export interface BackendInfo {
   /** What actually runs. */
-  name: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+  name: 'tensorflow-gpu' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   requested: BackendRequest;
   /** tfjs-core version (+ libtensorflow version for tensorflow). */
   version: string;
@@ -18,6 +20,8 @@ export interface BackendInfo {
   threads: number;
   /** One line per candidate that was tried and failed. */
   fallbacks: string[];
+  /** webgpu only: the adapter Dawn opened (vendor, architecture, device, description, software or not). */
+  adapter?: WebgpuAdapterInfo;
 }
 
 export interface InitBackendOptions {
@@ -32,11 +36,13 @@ export interface InitBackendOptions {
 /** The wasm heap cap: memory grows up to 4 GiB and is never returned. */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 1024 * 1024 * 1024;
 
-type Candidate = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+/** 'webgpu-gpu' accepts a hardware adapter only (auto); 'webgpu' any adapter, lavapipe included (asked for by name). */
+type Candidate = 'tfjs-node-gpu' | 'webgpu-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
 const PLAN: Record<BackendRequest, Candidate[]> = {
-  auto: ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'],
+  auto: ['tfjs-node-gpu', 'webgpu-gpu', 'tfjs-node', 'wasm', 'cpu'],
   tensorflow: ['tfjs-node-gpu', 'tfjs-node'],
+  webgpu: ['webgpu'],
   wasm: ['wasm'],
   cpu: ['cpu'],
 };
@@ -54,13 +60,15 @@ export function currentBackendInfo(): BackendInfo | undefined {
 const TF_BACKEND_NAME: Record<BackendInfo['name'], string> = {
   'tensorflow-gpu': 'tensorflow',
   tensorflow: 'tensorflow',
+  webgpu: 'webgpu',
   wasm: 'wasm',
   cpu: 'cpu',
 };
 
 /**
- * Chooses and initializes the TensorFlow.js backend. `auto` tries tfjs-node-gpu, tfjs-node, wasm,
- * then cpu; `tensorflow` only the first two. Calling again with the same request returns the same info.
+ * Chooses and initializes the TensorFlow.js backend. `auto` tries tfjs-node-gpu, webgpu on a hardware adapter,
+ * tfjs-node, wasm, then cpu; `tensorflow` only the two tfjs-node packages; `webgpu` any WebGPU adapter (a software
+ * one such as lavapipe too). Calling again with the same request returns the same info.
  */
 export async function initBackend(request?: BackendRequest | string, opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const req = parseBackendRequest(request ?? process.env.EFFSCALE_BACKEND ?? 'auto');
@@ -87,7 +95,7 @@ async function select(req: BackendRequest, opts: InitBackendOptions): Promise<Ba
     try {
       const info = await tryCandidate(candidate, load);
       const result: BackendInfo = { ...info, requested: req, fallbacks };
-      if (verbose) log(`backend: using ${result.name} (tfjs-core ${result.version}, ${result.threads} thread${result.threads === 1 ? '' : 's'})`);
+      if (verbose) log(`backend: using ${result.name} (tfjs-core ${result.version}, ${result.threads} thread${result.threads === 1 ? '' : 's'})${result.adapter ? ` on ${adapterLabel(result.adapter)}` : ''}`);
       return result;
     } catch (err) {
       if (!(err instanceof CandidateFailed)) throw err;
@@ -105,6 +113,9 @@ async function tryCandidate(candidate: Candidate, load: ModuleLoader): Promise<C
     case 'tfjs-node-gpu':
     case 'tfjs-node':
       return tryTensorflow(candidate, load);
+    case 'webgpu-gpu':
+    case 'webgpu':
+      return tryWebgpu(candidate === 'webgpu');
     case 'wasm':
       return tryWasm();
     case 'cpu':
@@ -146,6 +157,36 @@ async function tryTensorflow(candidate: 'tfjs-node-gpu' | 'tfjs-node', load: Mod
 function forgetTensorflowBackend(): void {
   for (const k of tf.getKernelsForBackend('tensorflow')) tf.unregisterKernel(k.kernelName, 'tensorflow');
   if (tf.findBackendFactory('tensorflow') != null) tf.removeBackend('tensorflow');
+}
+
+/**
+ * Dawn's Node binding and tfjs-backend-webgpu are loaded only here (dawn.node is ~21 MB). Under `auto` a machine
+ * without GPU device nodes is not probed at all: the software adapter would be refused anyway, and Dawn prints its
+ * limit warnings on stderr whenever it opens one.
+ */
+async function tryWebgpu(allowSoftware: boolean): Promise<Chosen> {
+  if (!allowSoftware && process.env.EFFSCALE_WEBGPU_PROBE === '0') throw new CandidateFailed('webgpu: not probed under auto (EFFSCALE_WEBGPU_PROBE=0)');
+  if (!allowSoftware && !hasGpuDeviceNodes()) throw new CandidateFailed('webgpu: no GPU device (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)');
+  const { startWebgpu, DawnUnavailable } = await import('./webgpu/index.js');
+  try {
+    const { adapter, versions } = await startWebgpu(allowSoftware);
+    return { name: 'webgpu', version: `${tf.version_core} (${versions})`, threads: 1, adapter };
+  } catch (err) {
+    if (err instanceof DawnUnavailable) throw new CandidateFailed(err.message);
+    throw new CandidateFailed(`webgpu: failed to start (${String((err as Error)?.message ?? err).split('\n')[0]})`);
+  }
+}
+
+/** EFFSCALE_WEBGPU_PROBE: '1' probes Dawn under auto even without device nodes, '0' never (tests, CPU-only hosts). */
+function hasGpuDeviceNodes(): boolean {
+  if (process.env.EFFSCALE_WEBGPU_PROBE === '1') return true;
+  if (process.env.EFFSCALE_WEBGPU_PROBE === '0') return false;
+  try {
+    if (existsSync('/dev/dxg') || readdirSync('/dev').some((f) => /^nvidia\d+$/.test(f))) return true;
+    return readdirSync('/dev/dri').some((f) => f.startsWith('renderD'));
+  } catch {
+    return false;
+  }
 }
 
 async function tryWasm(): Promise<Chosen> {

@@ -1,7 +1,7 @@
 import { BackendError } from '../errors.js';
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
-export const BACKEND_REQUESTS: readonly BackendRequest[] = Object.freeze(['auto', 'tensorflow', 'wasm', 'cpu']);
+export const BACKEND_REQUESTS: readonly BackendRequest[] = Object.freeze(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
 
 /** Parses a backend name as given on a command line or in EFFSCALE_BACKEND; undefined or '' means 'auto'. */
 export function parseBackendRequest(s: string | undefined): BackendRequest {

@@ -117,7 +117,7 @@ async function saveOptimizer(opt: tf.Optimizer, dir: string): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
   writeFileSync(join(dir, 'optimizer.bin'), toBytes(data));
   const o = opt as unknown as BiasCorrected;
-  const exact = o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1.dataSync()[0], accBeta2: o.accBeta2.dataSync()[0] } : undefined;
+  const exact = o.accBeta1 && o.accBeta2 ? { accBeta1: (await o.accBeta1.data())[0], accBeta2: (await o.accBeta2.data())[0] } : undefined;
   writeFileSync(join(dir, 'optimizer.json'), JSON.stringify({ className: opt.getClassName(), config: opt.getConfig(), specs, exact }));
 }
 

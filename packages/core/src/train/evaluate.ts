@@ -12,17 +12,16 @@ export interface EvalResult {
 
 const EPS = 1e-7;
 
-/** Top-1, top-5 and cross-entropy over a whole split, in inference mode. */
-export function evaluate(model: tfl.LayersModel, split: Split, opts: Omit<BatchOptions, 'shuffle' | 'augment' | 'epoch'>): EvalResult {
+/** Top-1, top-5 and cross-entropy over a whole split, in inference mode. Reads asynchronously (webgpu has no sync read in Node). */
+export async function evaluate(model: tfl.LayersModel, split: Split, opts: Omit<BatchOptions, 'shuffle' | 'augment' | 'epoch'>): Promise<EvalResult> {
   let loss = 0;
   let top1 = 0;
   let top5 = 0;
   let count = 0;
   for (const b of batches(split, { ...opts, shuffle: false, augment: false, epoch: 0, dropLast: false })) {
-    const probs = tf.tidy(() => {
-      const x = tf.tensor4d(b.x, [b.size, opts.resolution, opts.resolution, opts.channels]);
-      return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-    });
+    const probsT = tf.tidy(() => model.predict(tf.tensor4d(b.x, [b.size, opts.resolution, opts.resolution, opts.channels])) as tf.Tensor);
+    const probs = (await probsT.data()) as Float32Array;
+    probsT.dispose();
     const k = probs.length / b.size;
     for (let i = 0; i < b.size; i++) {
       const row = probs.subarray(i * k, (i + 1) * k);

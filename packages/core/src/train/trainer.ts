@@ -39,7 +39,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const session = await resumeOrInit(plan);
     try {
       const stop = await withSeededMasks(session.maskRng, () => stepLoop(plan, session));
-      return finish(plan, session, stop);
+      return await finish(plan, session, stop);
     } finally {
       session.weightDecay?.dispose();
       session.model.dispose();
@@ -184,7 +184,7 @@ async function stepLoop(plan: Plan, s: Session): Promise<Stop> {
     }
     const epochDone = state.batchInEpoch >= plan.stepsPerEpoch;
     if (epochDone || state.step >= plan.totalSteps) {
-      const row = evaluationRow(plan, s, lastLr, wallStart);
+      const row = await evaluationRow(plan, s, lastLr, wallStart);
       if (epochDone) {
         state.epoch++;
         state.batchInEpoch = 0;
@@ -204,7 +204,7 @@ async function stepLoop(plan: Plan, s: Session): Promise<Stop> {
 
 /** Weights are checked before they are saved, so a checkpoint never holds a blown-up network. */
 async function checkpoint(plan: Plan, s: Session): Promise<Stop | null> {
-  if (!weightsFinite(s.model)) return { kind: 'diverged', divergence: { reason: 'non-finite weights', loss: s.state.recentLosses.at(-1) ?? Number.NaN } };
+  if (!(await weightsFinite(s.model))) return { kind: 'diverged', divergence: { reason: 'non-finite weights', loss: s.state.recentLosses.at(-1) ?? Number.NaN } };
   s.state.rng = s.maskRng.getState();
   failpoint('before-checkpoint');
   await saveCheckpoint(plan.ckptDir, s.model, s.optimizer, s.state);
@@ -213,23 +213,23 @@ async function checkpoint(plan: Plan, s: Session): Promise<Stop | null> {
   return null;
 }
 
-function weightsFinite(model: tfl.LayersModel): boolean {
-  return model.getWeights().every((w) => {
-    const data = w.dataSync() as Float32Array;
+async function weightsFinite(model: tfl.LayersModel): Promise<boolean> {
+  for (const w of model.getWeights()) {
+    const data = (await w.data()) as Float32Array;
     for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return false;
-    return true;
-  });
+  }
+  return true;
 }
 
-function evaluateSplit(plan: Plan, s: Session, name: 'val' | 'test', epoch: number): EvalResult {
+function evaluateSplit(plan: Plan, s: Session, name: 'val' | 'test', epoch: number): Promise<EvalResult> {
   plan.opts.onEvent?.({ type: 'eval-start', epoch, split: name });
   const split = (name === 'val' ? plan.ds.val : plan.ds.test) as Split;
   return evaluate(s.model, split, { ...plan.batchOpts, batchSize: plan.opts.evalBatchSize ?? Math.max(plan.opts.batchSize, 128) });
 }
 
-function evaluationRow(plan: Plan, s: Session, lr: number, wallStart: number): EvalRow {
+async function evaluationRow(plan: Plan, s: Session, lr: number, wallStart: number): Promise<EvalRow> {
   const { state } = s;
-  const held = evaluateSplit(plan, s, plan.evalSplit, state.epoch);
+  const held = await evaluateSplit(plan, s, plan.evalSplit, state.epoch);
   const val = plan.evalSplit === 'val' ? held : null;
   const test = plan.evalSplit === 'test' ? held : null;
   return {
@@ -243,7 +243,7 @@ function evaluationRow(plan: Plan, s: Session, lr: number, wallStart: number): E
 
 // ---- Finish ---------------------------------------------------------------------------------------------------------
 
-function finish(plan: Plan, s: Session, stop: Stop): TrainResult {
+async function finish(plan: Plan, s: Session, stop: Stop): Promise<TrainResult> {
   const { state } = s;
   const status: TrainStatus = stop.kind;
   if (stop.kind === 'interrupted') plan.opts.onEvent?.({ type: 'interrupted', step: state.step });
@@ -251,7 +251,7 @@ function finish(plan: Plan, s: Session, stop: Stop): TrainResult {
   const rows = [...s.metrics.all()];
   let last = rows.at(-1);
   if (stop.kind === 'completed' && plan.evalSplit === 'val' && plan.opts.evalTest && last && last.step === state.step) {
-    const t = evaluateSplit(plan, s, 'test', last.epoch);
+    const t = await evaluateSplit(plan, s, 'test', last.epoch);
     last = { ...last, testLoss: t.loss, testTop1: t.top1, testTop5: t.top5 };
     s.metrics.append(last);
     rows[rows.length - 1] = last;

@@ -194,7 +194,8 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
   const claim = "the paper's coefficients win the search";
   if (ranked.length === 0) return [{ claim, verdict: 'not enough data', text: `no grid point has finished on every seed yet (${byId.size} points)` }];
   const w = ranked[0];
-  const coeff = (r: NetworkRow) => `(${r.alpha}, ${r.beta}, ${r.gamma})`;
+  const c6 = (x: number | null) => String(Number(x!.toPrecision(6)));
+  const coeff = (r: NetworkRow) => `(${c6(r.alpha)}, ${c6(r.beta)}, ${c6(r.gamma)})`;
   const out: Finding[] = [{
     claim: 'winner', verdict: 'measured',
     text: `winner on validation: ${coeff(w.r)} with ${pct(w.acc.mean)} val top-1 (mean of ${w.acc.n} seed${w.acc.n === 1 ? '' : 's'}` +

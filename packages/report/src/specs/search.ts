@@ -18,11 +18,15 @@ export type SearchInfo = NonNullable<ReportInput['search']>;
 const VAL = 'val top-1 (%)';
 
 export function gridRows(rows: readonly NetworkRow[]): NetworkRow[] {
-  return rows.filter((r) => r.dimension === 'compound' && r.alpha !== null && r.beta !== null && r.gamma !== null && !r.series.startsWith('equal-cost:'));
+  return rows.filter((r) => r.series === 'search' && r.alpha !== null && r.beta !== null && r.gamma !== null);
 }
 
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
-const coeff = (c: { alpha: number | null; beta: number | null; gamma: number | null }) => `(${c.alpha}, ${c.beta}, ${c.gamma})`;
+/** Coefficients as people read them: a solved 1.4142135623730951 is 1.41421. */
+const c6 = (x: number | null) => (x === null ? '?' : String(Number(x.toPrecision(6))));
+const coeff = (c: { alpha: number | null; beta: number | null; gamma: number | null }) => `(${c6(c.alpha)}, ${c6(c.beta)}, ${c6(c.gamma)})`;
+/** Facet by gamma only when a few gammas span the grid; a solved gamma (one per alpha, beta) goes on the rows instead. */
+const MAX_GAMMA_PANELS = 4;
 
 /** One grid point, seeds folded (val top-1 in percent over the finished seeds). */
 interface GridPoint {
@@ -115,17 +119,24 @@ export function searchHeatmapChart(rows: readonly NetworkRow[], search: SearchIn
     ...p,
     label: p.mean === null ? (p.status.includes('running') ? 'running' : p.status.split(', ')[0].replace(/^\d+ /, '')) : `${p.mean.toFixed(1)}${p.done < p.seeds ? '*' : ''}`,
     dark: p.mean !== null && p.mean >= mid,
+    gammaText: c6(p.gamma),
+    row: `${c6(p.beta)} / ${c6(p.gamma)}`,
+    rowKey: p.beta * 1e6 + p.gamma,
   }));
   const alphas = new Set(pts.map((p) => p.alpha)).size, betas = new Set(pts.map((p) => p.beta)).size, gammas = new Set(pts.map((p) => p.gamma)).size;
   const cellW = 52, cellH = 30;
   const x = { field: 'alpha', type: 'ordinal', title: 'alpha (depth coefficient)', axis: { labelAngle: 0 } };
-  const y = { field: 'beta', type: 'ordinal', title: 'beta (width coefficient)', sort: 'descending' };
+  const panels = gammas <= MAX_GAMMA_PANELS;
+  const y = panels
+    ? { field: 'beta', type: 'ordinal', title: 'beta (width coefficient)', sort: 'descending' }
+    : { field: 'row', type: 'ordinal', title: 'beta / gamma', sort: { field: 'rowKey', op: 'max', order: 'descending' } };
+  const rowsN = panels ? betas : new Set(data.map((p) => p.row)).size;
   const layer: Record<string, unknown>[] = [
     { transform: [{ filter: 'datum.mean === null' }], mark: { type: 'rect', color: '#ececec', stroke: 'white', strokeWidth: 1 }, encoding: { x, y, tooltip: TOOLTIP } },
     {
       transform: [{ filter: 'datum.mean !== null' }],
       mark: { type: 'rect', stroke: 'white', strokeWidth: 1 },
-      encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: 'mean val top-1 (%)', scale: { scheme: 'viridis' }, legend: { format: '.1f', gradientLength: Math.max(80, betas * cellH) } }, tooltip: TOOLTIP },
+      encoding: { x, y, color: { field: 'mean', type: 'quantitative', title: 'mean val top-1 (%)', scale: { scheme: 'viridis' }, legend: { format: '.1f', gradientLength: Math.max(80, rowsN * cellH) } }, tooltip: TOOLTIP },
     },
     ...[false, true].map((bold) => ({
       transform: [{ filter: bold ? 'datum.winner' : '!datum.winner' }],
@@ -149,18 +160,21 @@ export function searchHeatmapChart(rows: readonly NetworkRow[], search: SearchIn
   const partial = pts.some((p) => p.mean !== null && p.done < p.seeds);
   const subtitle = [...marks, ...(partial ? ['*: not finished on every seed'] : [])].join('; ');
   const left = notDrawn(gridRows(rows), 'valTop1');
-  const spec = themed({
-    title: { text: title, subtitle },
-    data: { values: data },
-    facet: { field: 'gamma', type: 'ordinal', title: 'gamma (resolution coefficient)', header: { labelExpr: "'gamma = ' + datum.value" } },
-    columns: Math.min(gammas, 3),
-    spec: { width: alphas * cellW, height: betas * cellH, layer },
-    resolve: { scale: { color: 'shared' } },
-  });
+  const cells = { width: alphas * cellW, height: rowsN * cellH, layer };
+  const spec = themed(panels
+    ? {
+        title: { text: title, subtitle },
+        data: { values: data },
+        facet: { field: 'gammaText', type: 'ordinal', title: 'gamma (resolution coefficient)', header: { labelExpr: "'gamma = ' + datum.value" }, sort: { field: 'gamma', op: 'max' } },
+        columns: Math.min(gammas, 3),
+        spec: cells,
+        resolve: { scale: { color: 'shared' } },
+      }
+    : { title: { text: title, subtitle }, data: { values: data }, ...cells });
   return {
     name: 'search-heatmap',
     title,
-    caption: `Mean val top-1 (the search chooses on validation) of each grid point over its finished seeds, alpha across and beta up, one panel per gamma; ${marks.join('; ')}. Grey cells are not finished (status in the tooltip)${left ? `: ${left.replace(', not drawn.', '')}` : ''}.`,
+    caption: `Mean val top-1 (the search chooses on validation) of each grid point over its finished seeds, alpha across and beta up, ${panels ? 'one panel per gamma' : 'each row a beta and its gamma'}; ${marks.join('; ')}. Grey cells are not finished (status in the tooltip)${left ? `: ${left.replace(', not drawn.', '')}` : ''}.`,
     spec,
   };
 }
@@ -176,7 +190,7 @@ export function costAccuracyChart(rows: readonly NetworkRow[], search: SearchInf
   const x = { field: 'costRatio', type: 'quantitative', title: 'realized cost ratio (MACs over the base)', scale: { domain: xDomain, nice: false } };
   const y = { field: 'mean', type: 'quantitative', title: 'mean val top-1 (%)', scale: { domain: yDomain, nice: false } };
   const gammas = [...new Set(pts.map((p) => p.gamma))].sort((a, b) => a - b);
-  const color = { field: 'gamma', type: 'ordinal', title: 'gamma', scale: { domain: gammas, scheme: 'dark2' }, legend: { orient: 'right', symbolOpacity: 1 } };
+  const color = { field: 'gamma', type: 'ordinal', title: 'gamma', scale: { domain: gammas, scheme: 'dark2' }, legend: { orient: 'right', symbolOpacity: 1, labelExpr: "format(datum.value, '.6~g')" } };
   const layer: Record<string, unknown>[] = [];
   if (search) {
     const target = [{ target: search.target, label: `constraint target ${short(search.target)}` }];

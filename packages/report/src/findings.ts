@@ -83,8 +83,19 @@ export function saturationFindings(rows: NetworkRow[]): Finding[] {
     const spread = Math.max(...involved.map((p) => range(p.acc)));
     // A slope's noise: the spread of a difference of two means, per doubling of its interval.
     const slopeSpread = spread / Math.min(firstDoublings, lastDoublings);
-    const verdict = judge(firstSlope - lastSlope, slopeSpread, seedsKnown(involved));
     const total = ps[ps.length - 1].acc.mean - ps[0].acc.mean;
+    const first = ps[0], lastP = ps[ps.length - 1];
+    const totalSpread = Math.max(range(first.acc), range(lastP.acc));
+    // Saturation is a diminishing gain; a sweep whose accuracy fell did not gain at all, whatever its slopes.
+    if (seedsKnown([first, lastP]) && total < -totalSpread) {
+      out.push({
+        claim, verdict: 'not held',
+        text: `${dim}: accuracy fell from ${pct(first.acc.mean)} at ${l} ${num(first.mult)} to ${pct(lastP.acc.mean)} at ${l} ${num(lastP.mult)} ` +
+          `(${pt(total)} ${METRIC_WORD[metric]}, beyond the seed spread of ${abs(totalSpread)}): scaling ${dim} did not improve accuracy at this training budget${FINISHED_BAD(mine)}`,
+      });
+      continue;
+    }
+    const verdict = judge(firstSlope - lastSlope, slopeSpread, seedsKnown(involved));
     const outcome = verdict === 'held' ? 'saturates' : verdict === 'not held' ? 'does not saturate: the gain grows' : verdict === 'not distinguishable' ? 'not distinguishable' : 'no verdict';
     out.push({
       claim, verdict,

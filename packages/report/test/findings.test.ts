@@ -29,6 +29,13 @@ describe('saturation (Figure 3)', () => {
     expect(saturationFindings(rows)[0].verdict).toBe('not held');
   });
 
+  it('does not call a sweep whose accuracy fell saturating', () => {
+    const rows = [...base(0.70), ...width(1.4, 2e6, 0.65), ...width(1.8, 3.2e6, 0.50)];
+    const [f] = saturationFindings(rows);
+    expect(f.verdict).toBe('not held');
+    expect(f.text).toContain('accuracy fell from 70.00% at w 1 to 50.00% at w 1.8 (-20.00 pt');
+  });
+
   it('calls a difference inside the seed spread not distinguishable', () => {
     const rows = [...base(0.70, 0.2), ...width(1.4, 2e6, 0.72, 0.2), ...width(1.8, 3.2e6, 0.73), ...width(2.6, 6.8e6, 0.735)];
     const [f] = saturationFindings(rows);

@@ -29,7 +29,7 @@ const TORCH_SCRIPT = path.join(HERE, 'torch_effnet.py');
 // Load tfjs where @effscale/core gets it, so the model and the timing code share one tfjs-core.
 const coreRequire = createRequire(fileURLToPath(import.meta.resolve('@effscale/core')));
 
-const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+const BACKENDS = ['tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
 type Backend = (typeof BACKENDS)[number];
 
 interface BenchConfig {

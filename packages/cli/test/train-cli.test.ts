@@ -86,7 +86,7 @@ describe('effscale train / eval / predict', () => {
   const bad: [string[], RegExp][] = [
     [['train', '--recipe', 'fast'], /--recipe 'fast' is not a recipe \(allowed: paper, seed, proxy\)/],
     [['train', '--epochs', '1', '--steps', '2'], /--epochs or --steps, not both/],
-    [['train', '--backend', 'gpu', '--data', 'mnist', '--data-dir', data.dir, '--steps', '1'], /--backend 'gpu' is not a backend \(allowed: auto, tensorflow, wasm, cpu\)/],
+    [['train', '--backend', 'gpu', '--data', 'mnist', '--data-dir', data.dir, '--steps', '1'], /--backend 'gpu' is not a backend \(allowed: auto, tensorflow, webgpu, wasm, cpu\)/],
     [['train', '--data', 'imagenet'], /imagenet/],
     [['train', '--data', 'mnist', '--data-dir', '/nonexistent/dir'], /\/nonexistent\/dir/],
     [['train', '--data-dir', data.dir], /holds IDX files \(MNIST format\): say which set they are with --data fashion-mnist, mnist or emnist-<split>/],

@@ -80,12 +80,14 @@ const widthByDr: Experiment = {
   name: 'width-by-dr', title: 'Width sweeps from deeper and higher-resolution baselines', paper: 'Figure 4',
   plan(o) {
     const members: Member[] = [];
+    // Four sweeps: a short budget keeps one width fewer per sweep than single-dim does (at least two, to draw a line).
+    const widths = keep(PAPER_MULTIPLIERS.width, o.sweepLength === null ? null : Math.max(2, o.sweepLength - 1));
     for (const [d, r] of WIDTH_BY_DR_BASELINES) {
-      for (const w of keep(PAPER_MULTIPLIERS.width, o.sweepLength)) {
+      for (const w of widths) {
         members.push({ id: `d${d}-r${r}-w${w}`, series: `d=${d.toFixed(1)}, r=${r.toFixed(1)}`, dimension: 'width', depthMult: d, widthMult: w, resolutionMult: r });
       }
     }
-    return { members, costs: [], describe: { experiment: 'width-by-dr', baselines: WIDTH_BY_DR_BASELINES, widths: keep(PAPER_MULTIPLIERS.width, o.sweepLength) } };
+    return { members, costs: [], describe: { experiment: 'width-by-dr', baselines: WIDTH_BY_DR_BASELINES, widths } };
   },
 };
 

@@ -24,7 +24,8 @@ Experiments:
   family               Table 2: exact params and MACs of B0..B7 and of the coefficients' family (phi 0..7), proxy
                        accuracy of the members --family-phi lists (smoke 0,1; quick 0:3; full 0:5)
 Budgets (every number a flag overrides):
-  smoke   320 training images, 200 val, 200 test, 1 epoch, seeds 0,1, the first 3 multipliers of each sweep (CI, demo)
+  smoke   320 training images, 200 val, 200 test, 1 epoch, seeds 0,1, the first 3 multipliers of each sweep (2 widths per
+          width-by-dr baseline): the machinery in seconds per network, accuracies near chance (CI)
   quick   4,000 training images, 1,000 val, 2,000 test, 1 epoch, seeds 0,1, the paper's multipliers (default)
   full    50,000 training images, 5,000 val, 10,000 test, 3 epochs, seeds 0,1,2, the paper's multipliers
 Base:    --base-depth 0.5 --base-width 0.5 --base-resolution 32 (the documented proxy), --channels 1, --classes 10

@@ -43,12 +43,14 @@ describe.skipIf(!haveFashion)('effscale experiment, smoke budgets on Fashion-MNI
     const first = experimentProcess(args, (p) => (pid = p));
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        if (existsSync(join(dir, 'journal.jsonl')) && journal(dir).filter((r) => r.record.kind === 'result').length >= 3) {
+        if (existsSync(join(dir, 'journal.jsonl')) && journal(dir).filter((r) => r.record.kind === 'result').length >= 3 && existsSync(join(dir, 'report', 'index.html'))) {
           clearInterval(poll);
           resolve();
         }
       }, 20);
     });
+    // While it runs, the report reloads itself and says so.
+    expect(readFileSync(join(dir, 'report', 'index.html'), 'utf8')).toMatch(/http-equiv="refresh"[\s\S]*This report is live/);
     process.kill(pid, 'SIGKILL');
     expect((await first).signal).toBe('SIGKILL');
     const doneBefore = new Set(journal(dir).filter((r) => r.record.kind === 'result').map((r) => r.record.trial));

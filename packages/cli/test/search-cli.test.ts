@@ -87,6 +87,11 @@ describe('effscale search', () => {
     const best = JSON.parse((await cli('search', 'best', study, '--json')).out);
     expect(best.ranking).toHaveLength(4);
     expect(best.winner.seeds).toBe(2);
+    // The study's report, redrawn after every trial and finally once more: finished, so no longer reloading.
+    const page = readFileSync(join(study, 'report', 'index.html'), 'utf8');
+    expect(page).not.toContain('http-equiv="refresh"');
+    for (const ext of ['vl.json', 'svg', 'png']) expect(existsSync(join(study, 'report', 'charts', `search-heatmap.${ext}`))).toBe(true);
+    expect(page).toContain('winner on validation');
   });
 
   it('scale --from takes the winner of a study and prints its family', async () => {

@@ -9,7 +9,7 @@ import { searchCommand } from './search.js';
 
 export const DEMO_HELP = `effscale demo: the main job on an embedded default, in a few minutes on a 2-core CPU
 
-  effscale demo [--out runs/demo] [--workers 2]
+  effscale demo [--out runs/demo] [--workers 2] [--data-dir DIR (Fashion-MNIST's IDX files; default the Debian package's)]
 
 1. the exact params and MACs of B0..B7 (as effscale flops --model all)
 2. a compound phi sweep 0..7 with the paper's coefficients: realized against theoretical cost (the rounding gap)
@@ -33,7 +33,7 @@ export const DEMO_SEARCH = ['--alpha', '1,1.2', '--beta', '1,1.1', '--solve', 'g
 export async function demoCommand(argv: string[]): Promise<number | void> {
   const { values: v, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
-    options: { out: { type: 'string' }, workers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { out: { type: 'string' }, workers: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (v.help) {
     console.log(DEMO_HELP);
@@ -54,19 +54,21 @@ export async function demoCommand(argv: string[]): Promise<number | void> {
   for (const f of report.costFindings(costs.costs)) process.stderr.write(`${f.text}\n`);
 
   const parts = [costs];
-  const haveData = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.gz'));
+  const dataDir = v['data-dir'] ?? FASHION_MNIST_DIR;
+  const haveData = existsSync(join(dataDir, 'train-images-idx3-ubyte.gz')) || existsSync(join(dataDir, 'train-images-idx3-ubyte'));
+  const data = { data: 'fashion-mnist', ...(v['data-dir'] !== undefined ? { 'data-dir': v['data-dir'] } : {}) };
   if (!haveData) {
-    process.stderr.write(`\nFashion-MNIST is not installed (${FASHION_MNIST_DIR}): sudo apt-get install -y dataset-fashion-mnist, then run this again to train; drawing the costs only\n`);
+    process.stderr.write(`\nFashion-MNIST is not in ${dataDir}: sudo apt-get install -y dataset-fashion-mnist (or --data-dir DIR), then run this again to train; drawing the costs only\n`);
   } else {
     step(3, 'single-dim experiment (Figure 3 at toy scale: 7 networks, 2 seeds, 60 steps each)');
     const dimDir = join(out, 'single-dim');
-    const code = await runExperiment('single-dim', dimDir, { budget: 'smoke', workers, ...DEMO_DATA }, { quietFindings: true });
+    const code = await runExperiment('single-dim', dimDir, { budget: 'smoke', workers, ...DEMO_DATA, ...data }, { quietFindings: true });
     if (code !== 0) return code;
     parts.push(await report.loadExperiment(dimDir));
 
     step(4, 'search: 4 grid points with gamma solved for the constraint, and the paper\'s point; 2 seeds');
     const searchDir = join(out, 'search');
-    const searchCode = await searchCommand(['run', searchDir, ...DEMO_SEARCH, '--workers', workers]);
+    const searchCode = await searchCommand(['run', searchDir, ...DEMO_SEARCH, '--workers', workers, ...Object.entries(data).flatMap(([k, x]) => [`--${k}`, x])]);
     if (typeof searchCode === 'number' && searchCode !== 0) return searchCode;
     parts.push(await report.loadStudy(searchDir));
   }

@@ -8,10 +8,12 @@ export { MemoryJournal, MemoryStore, openMemoryJournal } from './journal/memory.
 export { halvingPlan, decideRung, rungScore, type RungMember, type RungDecision } from './halving.js';
 export {
   replay, advance, nextClaim, isFinished, holdsClaim, claimRecord, heartbeatRecord, resultRecord, releaseRecord, ownerId, parseOwnerId,
-  isOwnerAliveLocal, loadState, appendWithRetry, checkSettings, summarize,
+  isOwnerAliveLocal, loadState, appendWithRetry, checkSettings, summarize, storageNow,
   type StudyState, type StudyRecord, type ClaimRecord, type TrialRuntime, type ClaimChoice, type ClaimRef, type AppendResult, type StudySummary,
 } from './study.js';
 export { runTrial, trialDir, type TrialTraining } from './trial.js';
 export { runWorker, type WorkerEvent, type WorkerOptions, type TrialMessage } from './worker.js';
 export { bestReport, exportRows, winningCoefficients, type BestReport, type Comparison, type RankedPoint, type ResultRow } from './results.js';
 export type * from './types.js';
+export { PostgresJournal, openPostgresJournal, checkStudyName, isPostgresUrl, maskStorageUrl, listPostgresStudies, PG_SCHEMA_VERSION, type PostgresJournalOptions } from './journal/postgres.js';
+export { SLEEP_TRIAL_ENV, isSleepTraining, sleepTraining, sleepTrialProcess, type SleepTraining } from './sleep-trial.js';

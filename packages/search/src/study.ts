@@ -20,8 +20,11 @@
  *   Accounting: `attempts` counts every claim at the rung (the next claim's attempt number); `failures`,
  *   `released` and `lost` split the ended ones; only `failures` meets the retry limit.
  *
- * Times (`at`, `leaseUntil`: ms since the epoch) are written by each claimer's own clock; leases compare them, so the
- * machines of one study need clocks that agree to well within a lease.
+ * Times (`at`, `leaseUntil`: ms since the epoch) are the storage's clock where it has one: the PostgreSQL backend
+ * stamps them with the server's `now()` on append (`stampsTime`), so leases compare one clock whatever the workers'
+ * clocks say. Otherwise (file and memory journals) each claimer writes its own clock, and the machines of one study
+ * need clocks that agree to well within a lease. Decisions use `storageNow(backend)`; a decision taken on a clock that
+ * is off only makes a claim not count (replay checks it against the stored times), never breaks a live lease.
  */
 import { CheckpointError, StorageError } from '@effscale/core';
 import { decideRung, type RungDecision } from './halving.js';
@@ -273,6 +276,11 @@ export function isOwnerAliveLocal(owner: string): boolean {
   return localProcessAlive(o.pid, o.started);
 }
 
+/** The clock of `backend`'s leases: its own where it has one (the database server's), else this machine's. */
+export function storageNow(backend: JournalBackend): number {
+  return backend.now ? backend.now() : Date.now();
+}
+
 // ---- Appending --------------------------------------------------------------------------------------------------
 
 interface Cursor {
@@ -334,6 +342,12 @@ export function appendWithRetry(backend: JournalBackend, decide: (state: StudySt
       if (!records || records.length === 0) return { state, appended: null };
       if (await backend.append(records, state.nextSeq)) {
         const at = state.nextSeq;
+        if (backend.stampsTime) {
+          // The backend rewrote the times: fold what it stored (and anything appended since), as every reader will.
+          const back = await backend.read(at);
+          advance(state, back);
+          return { state, appended: back.slice(0, records.length).map((r) => r.record) };
+        }
         // Folded as stored: a copy through JSON, as every other reader will see them.
         const stored = (JSON.parse(JSON.stringify(records)) as JournalRecord[]).map((record, k) => ({ seq: at + k, record }));
         advance(state, stored);

@@ -125,6 +125,16 @@ export interface JournalBackend {
   /** Durably append `records` as seq next, next+1, ... iff `next` is still the next seq; false: another writer won. */
   append(records: JournalRecord[], next: number): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * The clock leases are measured by (ms since the epoch), for a backend with its own (PostgreSQL: the server's
+   * `now()`); absent: this machine's `Date.now()`.
+   */
+  now?(): number;
+  /**
+   * True when `append` sets `at` (and moves `leaseUntil` with it) of the records to the backend's clock: what is stored
+   * then differs from what was given, so the appender folds the records as read back.
+   */
+  readonly stampsTime?: boolean;
 }
 
 // ---- Replayed state ---------------------------------------------------------------------------------------------

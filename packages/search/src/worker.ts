@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import {
-  appendWithRetry, claimRecord, heartbeatRecord, holdsClaim, isFinished, isOwnerAliveLocal, nextClaim, ownerId, releaseRecord, resultRecord,
+  appendWithRetry, claimRecord, heartbeatRecord, holdsClaim, isFinished, isOwnerAliveLocal, nextClaim, ownerId, releaseRecord, resultRecord, storageNow,
   type ClaimRecord, type ClaimRef, type StudyState,
 } from './study.js';
 import type { JournalBackend, TrialOutcome } from './types.js';
@@ -49,7 +49,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   let claimedCount = 0;
   while (!signal?.aborted && (opts.maxTrials === undefined || claimedCount < opts.maxTrials)) {
     const { appended, state } = await appendWithRetry(backend, (st) => {
-      const now = Date.now();
+      const now = storageNow(backend);
       const c = nextClaim(st, now, isOwnerAliveLocal);
       return c ? [claimRecord(c, owner, now, st.study.settings.leaseMs)] : null;
     });
@@ -59,8 +59,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       await sleep(opts.pollMs ?? Math.min(1000, Math.max(50, state.study.settings.leaseMs / 10)), signal);
       continue;
     }
-    claimedCount++;
     const claim = appended[0] as ClaimRecord;
+    if (!holdsClaim(state, { trial: claim.trial, rung: claim.rung, attempt: claim.attempt, owner })) {
+      // Stored, but it does not count: a takeover decided on a clock ahead of the storage's. Look again shortly.
+      await sleep(opts.pollMs ?? Math.min(1000, Math.max(50, state.study.settings.leaseMs / 10)), signal);
+      continue;
+    }
+    claimedCount++;
     opts.onEvent?.({ type: 'claimed', worker: opts.index, trial: claim.trial, rung: claim.rung, attempt: claim.attempt });
     await runClaim(opts, owner, claim, state.study.settings.leaseMs);
   }
@@ -90,7 +95,7 @@ async function runClaim(opts: WorkerOptions, owner: string, claim: ClaimRecord, 
   let renewing = Promise.resolve();
   const heartbeat = setInterval(() => {
     renewing = renewing.then(async () => {
-      const { appended } = await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [heartbeatRecord(ref, Date.now(), leaseMs)] : null));
+      const { appended } = await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [heartbeatRecord(ref, storageNow(backend), leaseMs)] : null));
       if (!appended && !lost) {
         lost = true;
         opts.onEvent?.({ type: 'lost-lease', worker: opts.index, trial: claim.trial, rung: claim.rung });
@@ -106,7 +111,7 @@ async function runClaim(opts: WorkerOptions, owner: string, claim: ClaimRecord, 
   if (lost) return;
 
   if (interrupted || (signal?.aborted && outcome === undefined)) {
-    await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [releaseRecord(ref, Date.now())] : null));
+    await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [releaseRecord(ref, storageNow(backend))] : null));
     opts.onEvent?.({ type: 'released', worker: opts.index, trial: claim.trial, rung: claim.rung });
     return;
   }
@@ -116,6 +121,6 @@ async function runClaim(opts: WorkerOptions, owner: string, claim: ClaimRecord, 
     status: 'failed', step: 0,
     error: `the trial process ended without a result (${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`})`,
   };
-  const { appended } = await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [resultRecord(ref, Date.now(), ended)] : null));
+  const { appended } = await appendWithRetry(backend, (st) => (holdsClaim(st, ref) ? [resultRecord(ref, storageNow(backend), ended)] : null));
   opts.onEvent?.({ type: 'finished', worker: opts.index, trial: claim.trial, rung: claim.rung, attempt: claim.attempt, outcome: ended, recorded: appended !== null });
 }

@@ -1,8 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-type Shape = (number | null)[];
 import { batchNormTraining } from './batch-norm-training.js';
+import { asWasmBackend, f32Offset, heapF32 } from './wasm-kernels/heap.js';
+import { simdKernels } from './wasm-kernels/simd.js';
+
+type Shape = (number | null)[];
+
+/**
+ * moving := moving - (moving - batch) * decay, in float32 as the tf ops below compute it (each op rounded to float32:
+ * the same bits), but on wasm written straight into a new heap buffer: no kernels, so nothing on the gradient tape.
+ * Inside a training step's gradient scope, the four tf ops per statistic would be recorded there (~200 kernels per
+ * EfficientNet step) and scanned by tfjs' tape filter once per trainable variable, though no gradient flows through
+ * them. Returns false where it does not apply (another backend, the SIMD kernels off).
+ */
+function movingAverageInPlace(moving: tfl.LayerVariable, batch: tf.Tensor, decay: number): boolean {
+  if (tf.getBackend() !== 'wasm' || batch.dtype !== 'float32') return false;
+  const backend = asWasmBackend(tf.backend());
+  if (simdKernels(backend) === undefined) return false;
+  const current = moving.read();
+  const out = backend.makeOutput(current.shape, 'float32');
+  const heap = heapF32(backend);
+  const o = f32Offset(backend, out);
+  const m = f32Offset(backend, current);
+  const b = f32Offset(backend, batch);
+  const d = Math.fround(decay);
+  for (let k = 0; k < current.size; k++) heap[o + k] = heap[m + k] - Math.fround(Math.fround(heap[m + k] - heap[b + k]) * d);
+  const next = tf.engine().makeTensorFromTensorInfo(out);
+  moving.write(next);
+  next.dispose();
+  return true;
+}
 
 export interface FusedBatchNormalizationConfig {
   name?: string;
@@ -54,11 +82,14 @@ export class FusedBatchNormalization extends tfl.layers.Layer {
       return tf.batchNorm(x, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.epsilon);
     }
     const { y, mean, variance } = batchNormTraining(x, gamma.read(), beta.read(), this.epsilon);
-    tf.tidy(() => {
-      const decay = 1 - this.momentum;
-      movingMean.write(tf.sub(movingMean.read(), tf.mul(tf.sub(movingMean.read(), mean), decay)));
-      movingVariance.write(tf.sub(movingVariance.read(), tf.mul(tf.sub(movingVariance.read(), variance), decay)));
-    });
+    const decay = 1 - this.momentum;
+    for (const [moving, batch] of [[movingMean, mean], [movingVariance, variance]] as const) {
+      if (!movingAverageInPlace(moving, batch, decay)) {
+        tf.tidy(() => {
+          moving.write(tf.sub(moving.read(), tf.mul(tf.sub(moving.read(), batch), decay)));
+        });
+      }
+    }
     return y;
   }
 

@@ -96,6 +96,25 @@ describe('FusedBatchNormalization layer', () => {
     });
   }
 
+  it('updates the moving averages on wasm without kernels, to the bit of the tf-op formula', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor(random(2 * 3 * 5 * 7, 0, 4), [2, 3, 5, 7]);
+    const weights = [random(7, 0.5, 1.5), random(7), random(7), random(7, 0.5, 2)].map((w) => tf.tensor1d(w));
+    const layer = fusedBatchNormalization({ momentum: 0.97, epsilon: 1e-3 });
+    layer.build([null, 3, 5, 7]);
+    layer.setWeights(weights);
+    const { mean, variance } = batchNormTraining(x, weights[0], weights[1], 1e-3);
+    const decay = 1 - 0.97;
+    const expected = [[weights[2], mean], [weights[3], variance]].map(([m, b]) => tf.sub(m, tf.mul(tf.sub(m, b), decay)).dataSync());
+    const info = await tf.profile(() => {
+      tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+    });
+    expect(info.kernelNames.filter((k) => k !== 'EffscaleBatchNormTrain')).toEqual([]);
+    const after = layer.getWeights().slice(2).map((w) => Array.from(w.dataSync()));
+    expect(after).toEqual(expected.map((e) => Array.from(e)));
+    tf.dispose([x, mean, variance, ...weights]);
+  });
+
   it('round-trips its config', () => {
     const layer = fusedBatchNormalization({ name: 'bn_x', momentum: 0.95, epsilon: 1e-5 });
     expect(layer.getConfig()).toMatchObject({ name: 'bn_x', momentum: 0.95, epsilon: 1e-5 });

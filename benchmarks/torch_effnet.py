@@ -6,11 +6,13 @@ Usage: /usr/bin/python3 benchmarks/torch_effnet.py ARCH.json [--batch 32] [--ste
 
 ARCH.json is JSON.stringify(resolveArchitecture(spec)) from @effscale/core. Prints one JSON object on stdout:
 parameter counts (trainable, and with BN running statistics as tfjs countParams() counts them) and, per memory
-layout, median images/s of a training step (Adam, cross-entropy) and of a forward pass on fresh random inputs.
+layout, median images/s of a training step (Adam, cross-entropy) and of a forward pass on fresh random inputs, and
+the process's peak RSS after the training steps (run one layout per process to get each layout's own).
 """
 import argparse
 import json
 import math
+import resource
 import statistics
 import sys
 import time
@@ -269,6 +271,8 @@ def bench_layout(arch, layout, batch, steps, warmup, seed):
         if i >= warmup:
             train_times.append(dt)
             losses.append(float(loss))
+    # ru_maxrss is in KiB on Linux: the process's peak so far, i.e. over model build and training steps.
+    train_max_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
     model.eval()
     fwd_times = []
@@ -287,6 +291,7 @@ def bench_layout(arch, layout, batch, steps, warmup, seed):
         "trainStepSeconds": train_times,
         "forwardSeconds": fwd_times,
         "finalLoss": losses[-1] if losses else None,
+        "trainMaxRssMB": train_max_rss_mb,
     }
 
 

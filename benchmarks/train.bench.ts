@@ -1,10 +1,13 @@
 /**
- * pnpm bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
- *                  [--timeout SECONDS] [--no-torch] [--python PATH] [--torch-threads N] [--json]
+ * pnpm bench:train [--backends tensorflow,wasm] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
+ *                  [--timeout SECONDS] [--no-torch] [--python PATH] [--torch-threads 1,N] [--json]
  *
- * --budget: stop measuring a phase once its steps took this long (one step minimum; default 60 s).
- * --timeout: kill a tfjs worker after this long (default never); the pure-JS cpu backend needs ~10 min for one
- *   training step at 128 px, so `--backends wasm` or `--timeout 300` keeps a run short.
+ * --backends: tensorflow and wasm by default; cpu (pure JS: minutes per step at 128 px) and webgpu are opt-in.
+ * --budget: each phase (training, forward) stops once its warm-up and measured steps took this long (one step
+ *   minimum; default 60 s), and a tfjs worker is stopped after 2 x budget + 60 s (--timeout overrides), so a backend
+ *   whose single step outlasts the budget is reported as such instead of holding the run.
+ * --torch-threads: the PyTorch thread counts to run (default 1 and the machine's core count: per core, as a search
+ *   runs one trial process per core, and all cores). Each (threads, layout) runs in its own process.
  *
  * Images/s of training steps (trainOnBatch, Adam, categorical cross-entropy) and of forward passes of the effscale
  * model, median over several steps after warm-up on fresh inputs, per tfjs backend and per configuration; and the
@@ -31,6 +34,10 @@ const coreRequire = createRequire(fileURLToPath(import.meta.resolve('@effscale/c
 
 const BACKENDS = ['tensorflow', 'wasm', 'cpu', 'webgpu'] as const;
 type Backend = (typeof BACKENDS)[number];
+/** What runs without --backends: the pure-JS cpu backend takes minutes per step at 128 px, webgpu needs an adapter. */
+const DEFAULT_BACKENDS: readonly Backend[] = ['tensorflow', 'wasm'];
+const LAYOUTS = ['nchw', 'channels_last'] as const;
+type Layout = (typeof LAYOUTS)[number];
 
 interface BenchConfig {
   id: string;
@@ -64,18 +71,19 @@ interface Options {
   steps: number;
   warmup: number;
   budgetSeconds: number;
-  /** Stop a tfjs worker after this long (0: never); what it finished is kept. */
+  /** Stop a tfjs worker after this long (default 2 x budget + 60 s); what it finished is kept. */
   timeoutSeconds: number;
   torch: boolean;
   python: string;
-  torchThreads: number;
+  /** PyTorch thread counts, e.g. [1, 2]: per core and all cores. */
+  torchThreads: number[];
   json: boolean;
   seed: number;
 }
 
 const USAGE =
-  'usage: bench:train [--backends tensorflow,wasm,cpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] [--timeout SECONDS] ' +
-  '[--no-torch] [--python PATH] [--torch-threads N] [--json]';
+  'usage: bench:train [--backends tensorflow,wasm,cpu,webgpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] [--timeout SECONDS] ' +
+  '[--no-torch] [--python PATH] [--torch-threads 1,N] [--json]';
 
 function intArg(name: string, v: string | undefined, min: number): number {
   const n = Number(v);
@@ -113,7 +121,7 @@ function parseArgs(argv: string[]): Options {
     process.exit(0);
   }
   const o: Options = {
-    backends: [...BACKENDS],
+    backends: [...DEFAULT_BACKENDS],
     resolutions: null,
     steps: 5,
     warmup: 2,
@@ -121,7 +129,7 @@ function parseArgs(argv: string[]): Options {
     timeoutSeconds: 0,
     torch: v['no-torch'] !== true,
     python: v.python ?? '/usr/bin/python3',
-    torchThreads: 2,
+    torchThreads: [...new Set([1, os.cpus().length])],
     json: v.json === true,
     seed: 0,
   };
@@ -144,8 +152,10 @@ function parseArgs(argv: string[]): Options {
   if (v.steps !== undefined) o.steps = intArg('--steps', v.steps, 1);
   if (v.warmup !== undefined) o.warmup = intArg('--warmup', v.warmup, 0);
   if (v.budget !== undefined) o.budgetSeconds = intArg('--budget', v.budget, 1);
-  if (v.timeout !== undefined) o.timeoutSeconds = intArg('--timeout', v.timeout, 0);
-  if (v['torch-threads'] !== undefined) o.torchThreads = intArg('--torch-threads', v['torch-threads'], 1);
+  o.timeoutSeconds = v.timeout !== undefined ? intArg('--timeout', v.timeout, 1) : 2 * o.budgetSeconds + 60;
+  if (v['torch-threads'] !== undefined) {
+    o.torchThreads = [...new Set(v['torch-threads'].split(',').map((t) => intArg('--torch-threads', t.trim(), 1)))];
+  }
   if (v.seed !== undefined) o.seed = intArg('--seed', v.seed, 0);
   return o;
 }
@@ -169,9 +179,8 @@ const median = (xs: number[]): number => {
 };
 
 /**
- * Runs `step` warm-up + measured times. Stops early once the measured time exceeds the budget (keeping at least one
- * sample); if a single warm-up step already exceeds it, that step is the sample (the pure-JS cpu backend takes
- * minutes per step at 128 px).
+ * Runs `step` warm-up + measured times. Stops early once the phase (warm-up included) took longer than the budget,
+ * keeping at least one sample; if the warm-up already exceeds it, its last step is the sample.
  */
 async function timeSteps(
   step: () => Promise<void>,
@@ -179,18 +188,19 @@ async function timeSteps(
 ): Promise<Timing> {
   const samples: number[] = [];
   let warmupOnly = false;
+  let spent = 0;
   for (let i = 0; i < o.warmup; i++) {
     const t0 = performance.now();
     await step();
     const dt = (performance.now() - t0) / 1000;
+    spent += dt;
     log(`  ${o.label} warm-up ${i + 1}/${o.warmup}: ${dt.toFixed(2)} s`);
-    if (dt > o.budgetSeconds) {
+    if (spent > o.budgetSeconds) {
       samples.push(dt);
       warmupOnly = true;
       break;
     }
   }
-  let spent = 0;
   for (let i = 0; !warmupOnly && i < o.steps; i++) {
     const t0 = performance.now();
     await step();
@@ -242,6 +252,8 @@ interface TfjsResult {
   params?: number;
   train?: Timing | { error: string };
   forward?: Timing | { error: string };
+  /** Peak RSS of the process after its training steps (model, optimizer state, wasm heap at its high-water mark). */
+  trainMaxRssMB?: number;
   maxRssMB?: number;
 }
 
@@ -311,6 +323,7 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
     result.train = { error: errorLine(err) };
     log(`  ${backend} ${c.id} train failed: ${errorLine(err)}`);
   }
+  result.trainMaxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   save(result);
   try {
     result.forward = await timeSteps(async () => {
@@ -395,7 +408,7 @@ function spawnWorker(job: WorkerJob, timeoutSeconds: number): Promise<TfjsResult
       timeoutSeconds > 0
         ? setTimeout(() => {
             timedOut = true;
-            log(`  ${job.backend} ${job.config.id}: timed out after ${timeoutSeconds} s, stopping the worker`);
+            log(`  ${job.backend} ${job.config.id}: still running after ${timeoutSeconds} s, stopping the worker`);
             child.kill('SIGKILL');
           }, timeoutSeconds * 1000)
         : undefined;
@@ -409,7 +422,11 @@ function spawnWorker(job: WorkerJob, timeoutSeconds: number): Promise<TfjsResult
       }
       try {
         if (timedOut) {
-          resolve({ backend: job.backend, config: job.config.id, ...partial, status: 'error', message: `timed out after ${timeoutSeconds} s` });
+          const phase = partial?.train === undefined ? 'training' : 'forward';
+          resolve({
+            backend: job.backend, config: job.config.id, ...partial, status: 'error',
+            message: `stopped after ${timeoutSeconds} s (2 x budget + 60 s) in the ${phase} phase: a step outlasts the budget`,
+          });
         } else if (partial !== undefined && code === 0) {
           resolve(partial);
         } else {
@@ -435,17 +452,20 @@ interface TorchLayout {
   forwardImagesPerSec: number;
   trainStepSeconds: number[];
   forwardSeconds: number[];
+  /** Peak RSS of the process (one per layout) after its training steps. */
+  trainMaxRssMB?: number;
 }
 
+/** One PyTorch thread count at one config; each layout ran in its own process. */
 interface TorchResult {
   config: string;
   status: 'ok' | 'error';
   message?: string;
   torchVersion?: string;
-  threads?: number;
+  threads: number;
   params?: number;
   trainableParams?: number;
-  layouts?: Record<'nchw' | 'channels_last', TorchLayout>;
+  layouts?: Partial<Record<Layout, TorchLayout>>;
   /** The twin run with the tfjs model's trained weights on the same input. */
   check?: { weightsLoaded: number; maxAbsDiff: number; argmaxEqual: boolean; featureLayer: string; featureRelDiff: number };
 }
@@ -465,23 +485,41 @@ function torchVersion(python: string): string | { unavailable: string } {
   return r.stdout.trim();
 }
 
-function runTorch(c: BenchConfig, o: Options, archFile: string, checkDir: string | null): Promise<TorchResult> {
-  const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)), '--threads', String(o.torchThreads), '--seed', String(o.seed)];
+type TorchRun = Omit<TorchResult, 'config' | 'status'>;
+
+function runTorchProcess(c: BenchConfig, o: Options, archFile: string, checkDir: string | null, threads: number, layout: Layout): Promise<TorchRun> {
+  const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)),
+    '--threads', String(threads), '--layouts', layout, '--seed', String(o.seed)];
   if (checkDir !== null) args.push('--check', checkDir);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(o.python, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.on('close', (code) => {
       try {
         if (code !== 0) throw new Error(`torch_effnet.py exited with code ${code}`);
-        const r = JSON.parse(stdout.trim().split('\n').pop() ?? '') as Omit<TorchResult, 'config' | 'status'>;
-        resolve({ config: c.id, status: 'ok', ...r });
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as TorchRun);
       } catch (err) {
-        resolve({ config: c.id, status: 'error', message: errorLine(err) });
+        reject(err);
       }
     });
   });
+}
+
+/** Both layouts at one thread count, one process each (so each layout's peak RSS is its own). */
+async function runTorch(c: BenchConfig, o: Options, archFile: string, checkDir: string | null, threads: number): Promise<TorchResult> {
+  const result: TorchResult = { config: c.id, status: 'ok', threads, layouts: {} };
+  try {
+    for (const layout of LAYOUTS) {
+      const r = await runTorchProcess(c, o, archFile, layout === LAYOUTS[0] ? checkDir : null, threads, layout);
+      const { layouts, ...rest } = r;
+      Object.assign(result, rest, { threads: r.threads });
+      result.layouts![layout] = layouts?.[layout];
+    }
+    return result;
+  } catch (err) {
+    return { ...result, status: 'error', message: errorLine(err) };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- report
@@ -491,6 +529,8 @@ interface Report {
   machine: {
     cpu: string;
     cores: number;
+    /** SIMD features of the CPU that the engines can use (from /proc/cpuinfo where readable). */
+    cpuFlags: string[];
     memoryGB: number;
     os: string;
     node: string;
@@ -504,23 +544,48 @@ interface Report {
   tfjs: TfjsResult[];
   torch: TorchResult[];
   torchUnavailable?: string;
-  ratios: Array<{ config: string; backend: Backend; train: Record<string, number | null>; forward: Record<string, number | null> }>;
+  ratios: Ratio[];
+}
+
+/**
+ * tfjs images/s over PyTorch's at one config. perCore: against PyTorch with 1 thread in its faster layout (a search
+ * runs one single-threaded trial per core, so this decides its throughput); allCores: against PyTorch with every core
+ * in its faster layout; byRun: against each (threads, layout), keyed like '1t nchw'.
+ */
+interface Ratio {
+  config: string;
+  backend: Backend;
+  train: { perCore: number | null; allCores: number | null; byRun: Record<string, number | null> };
+  forward: { perCore: number | null; allCores: number | null; byRun: Record<string, number | null> };
 }
 
 const isTiming = (t: TfjsResult['train']): t is Timing => t !== undefined && !('error' in t);
 
-function ratios(tfjs: TfjsResult[], torch: TorchResult[]): Report['ratios'] {
-  const out: Report['ratios'] = [];
+type Rate = 'trainImagesPerSec' | 'forwardImagesPerSec';
+
+/** PyTorch's faster layout at a thread count: [images/s, layout]. */
+function bestLayout(t: TorchResult | undefined, key: Rate): [number, Layout] | null {
+  let best: [number, Layout] | null = null;
+  for (const lay of LAYOUTS) {
+    const v = t?.layouts?.[lay]?.[key];
+    if (v && (best === null || v > best[0])) best = [v, lay];
+  }
+  return best;
+}
+
+function ratios(tfjs: TfjsResult[], torch: TorchResult[], cores: number): Ratio[] {
+  const out: Ratio[] = [];
   for (const r of tfjs) {
-    const t = torch.find((x) => x.config === r.config && x.status === 'ok');
-    if (!t?.layouts || r.status === 'unavailable') continue;
-    const of = (mine: TfjsResult['train'], key: 'trainImagesPerSec' | 'forwardImagesPerSec'): Record<string, number | null> => {
-      const res: Record<string, number | null> = {};
-      for (const lay of ['nchw', 'channels_last'] as const) {
-        const theirs = t.layouts?.[lay]?.[key];
-        res[lay] = isTiming(mine) && theirs ? mine.imagesPerSec / theirs : null;
-      }
-      return res;
+    const runs = torch.filter((x) => x.config === r.config && x.status === 'ok');
+    if (runs.length === 0 || r.status === 'unavailable') continue;
+    const single = runs.find((x) => x.threads === 1);
+    const all = runs.find((x) => x.threads === cores) ?? runs.reduce((a, b) => (b.threads > a.threads ? b : a));
+    const of = (mine: TfjsResult['train'], key: Rate): Ratio['train'] => {
+      const rate = isTiming(mine) ? mine.imagesPerSec : null;
+      const vs = (theirs: number | null | undefined): number | null => (rate !== null && theirs ? rate / theirs : null);
+      const byRun: Record<string, number | null> = {};
+      for (const t of runs) for (const lay of LAYOUTS) byRun[`${t.threads}t ${lay}`] = vs(t.layouts?.[lay]?.[key]);
+      return { perCore: vs(bestLayout(single, key)?.[0]), allCores: all === single ? null : vs(bestLayout(all, key)?.[0]), byRun };
     };
     out.push({ config: r.config, backend: r.backend, train: of(r.train, 'trainImagesPerSec'), forward: of(r.forward, 'forwardImagesPerSec') });
   }
@@ -540,7 +605,7 @@ function table(rows: string[][]): string {
 }
 
 function renderReport(rep: Report): string {
-  const rows: string[][] = [['config', 'engine', 'params', 'train img/s', 'fwd img/s', 'steps', 'note']];
+  const rows: string[][] = [['config', 'engine', 'params', 'train img/s', 'fwd img/s', 'steps', 'train peak RSS MB', 'note']];
   const unavailable = new Map<string, string>();
   let anyWarmupOnly = false;
   for (const c of rep.configs) {
@@ -556,38 +621,60 @@ function renderReport(rep: Report): string {
       };
       const errors = [r.train, r.forward].filter((t) => t && 'error' in t).map((t) => (t as { error: string }).error);
       const steps = isTiming(r.train) ? String(r.train.stepSeconds.length) : '-';
-      rows.push([c.id, `tfjs ${r.backend}`, r.params?.toLocaleString('en-US') ?? '-', cell(r.train), cell(r.forward), steps, [r.message, ...errors].filter(Boolean).join('; ')]);
+      const threads = r.backendInfo?.threads !== undefined ? `, ${r.backendInfo.threads} thread${r.backendInfo.threads === 1 ? '' : 's'}` : '';
+      rows.push([c.id, `tfjs ${r.backend}${threads}`, r.params?.toLocaleString('en-US') ?? '-', cell(r.train), cell(r.forward), steps,
+        r.trainMaxRssMB !== undefined ? String(r.trainMaxRssMB) : '-', [r.message, ...errors].filter(Boolean).join('; ')]);
     }
-    const t = rep.torch.find((x) => x.config === c.id);
-    if (t?.status === 'ok' && t.layouts) {
-      for (const lay of ['nchw', 'channels_last'] as const) {
+    for (const t of rep.torch.filter((x) => x.config === c.id)) {
+      if (t.status !== 'ok' || !t.layouts) {
+        rows.push([c.id, `torch ${t.threads}t`, t.params?.toLocaleString('en-US') ?? '-', '-', '-', '-', '-', t.message ?? 'error']);
+        continue;
+      }
+      for (const lay of LAYOUTS) {
         const l = t.layouts[lay];
         if (!l) continue;
         const same = t.check && lay === 'nchw' ? `same outputs as tfjs with its weights (softmax ${t.check.maxAbsDiff.toExponential(0)}, features ${t.check.featureRelDiff.toExponential(0)} rel.)` : '';
-        rows.push([c.id, `torch ${lay}`, t.params?.toLocaleString('en-US') ?? '-', num(l.trainImagesPerSec), num(l.forwardImagesPerSec), String(l.trainStepSeconds.length), same]);
+        rows.push([c.id, `torch ${lay}, ${t.threads} thread${t.threads === 1 ? '' : 's'}`, t.params?.toLocaleString('en-US') ?? '-', num(l.trainImagesPerSec), num(l.forwardImagesPerSec),
+          String(l.trainStepSeconds.length), l.trainMaxRssMB !== undefined ? String(l.trainMaxRssMB) : '-', same]);
       }
-    } else if (t) rows.push([c.id, 'torch', t.params?.toLocaleString('en-US') ?? '-', '-', '-', '-', t.message ?? 'error']);
+    }
   }
   const parts = [table(rows)];
   if (rep.ratios.length > 0) {
-    const rr: string[][] = [['config', 'backend', 'train/NCHW', 'train/CL', 'fwd/NCHW', 'fwd/CL']];
+    const keys = [...new Set(rep.ratios.flatMap((r) => Object.keys(r.train.byRun)))];
+    const rr: string[][] = [['config', 'backend', 'train per core', 'train all cores', ...keys.map((k) => `train/${k}`), 'fwd per core', 'fwd all cores']];
     for (const r of rep.ratios) {
-      rr.push([r.config, r.backend, num(r.train.nchw, 2), num(r.train.channels_last, 2), num(r.forward.nchw, 2), num(r.forward.channels_last, 2)]);
+      rr.push([r.config, r.backend, num(r.train.perCore, 2), num(r.train.allCores, 2), ...keys.map((k) => num(r.train.byRun[k], 2)), num(r.forward.perCore, 2), num(r.forward.allCores, 2)]);
     }
-    parts.push('tfjs / PyTorch images/s (1.0 = as fast as PyTorch; CL = channels_last):\n' + table(rr));
+    parts.push(
+      'tfjs / PyTorch images/s (1.0 = as fast as PyTorch). per core: against PyTorch with 1 thread in its faster layout (tfjs wasm runs on\n' +
+        'one thread; a search runs one trial process per core); all cores: PyTorch with every core, faster layout; Nt LAYOUT: each run.\n' +
+        table(rr),
+    );
   }
   const notes: string[] = [];
   for (const [backend, why] of unavailable) notes.push(`tfjs ${backend} not measured: ${why}`);
   if (rep.torchUnavailable) notes.push(`PyTorch twin not run: ${rep.torchUnavailable}`);
-  if (anyWarmupOnly) notes.push(`* one step took longer than the ${rep.options.budgetSeconds} s budget: the warm-up step is the only sample.`);
+  if (anyWarmupOnly) notes.push(`* the warm-up alone took longer than the ${rep.options.budgetSeconds} s budget: its last step is the only sample.`);
   const m = rep.machine;
   notes.push(
-    `${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, ${m.os}, node ${m.node}, tfjs ${m.tfjs}, torch ${m.torch ?? '-'}, ${rep.date}, ` +
+    `${m.cpu}, ${m.cores} cores${m.cpuFlags.length ? ` (${m.cpuFlags.join(' ')})` : ''}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, tfjs ${m.tfjs}, torch ${m.torch ?? '-'}, ${rep.date}, ` +
       `load average ${m.loadAverage[0]} -> ${m.loadAverage[1]}. ` +
-      `Median over up to ${rep.options.steps} steps after ${rep.options.warmup} warm-up, fresh random inputs.`,
+      `Median over up to ${rep.options.steps} steps after ${rep.options.warmup} warm-up, fresh random inputs, ${rep.options.budgetSeconds} s budget per phase.`,
   );
   parts.push(notes.join('\n'));
   return parts.join('\n\n');
+}
+
+/** The SIMD-related flags of the first CPU in /proc/cpuinfo (empty where it cannot be read). */
+function cpuFlags(): string[] {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? '';
+    const have = new Set(line.split(':')[1]?.trim().split(/\s+/) ?? []);
+    return ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_tile'].filter((f) => have.has(f));
+  } catch {
+    return [];
+  }
 }
 
 // ---------------------------------------------------------------------------------------------- main
@@ -634,11 +721,11 @@ async function main(argv: string[]): Promise<number> {
         tfjs.push(r);
         params ??= r.params;
       }
-      if (torchOk) {
+      if (torchOk) for (const [ti, threads] of o.torchThreads.entries()) {
         const archFile = path.join(tmp, `${c.id}.json`);
         writeFileSync(archFile, JSON.stringify(arch));
-        log(`torch ${c.id}: batch ${c.batch}, ${o.torchThreads} threads`);
-        const t = await runTorch(c, o, archFile, dumped ? dumpDir : null);
+        log(`torch ${c.id}: batch ${c.batch}, ${threads} thread${threads === 1 ? '' : 's'}`);
+        const t = await runTorch(c, o, archFile, dumped && ti === 0 ? dumpDir : null, threads);
         torch.push(t);
         if (t.status !== 'ok') log(`  torch ${c.id}: ${t.message}`);
         if (t.check) {
@@ -672,6 +759,7 @@ async function main(argv: string[]): Promise<number> {
     machine: {
       cpu: cpus[0]?.model ?? 'unknown',
       cores: cpus.length,
+      cpuFlags: cpuFlags(),
       memoryGB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
       os: `${os.type()} ${os.release()} ${os.arch()}`,
       node: process.version,
@@ -684,7 +772,7 @@ async function main(argv: string[]): Promise<number> {
     tfjs,
     torch,
     ...(torchOk ? {} : { torchUnavailable: tv.unavailable }),
-    ratios: ratios(tfjs, torch),
+    ratios: ratios(tfjs, torch, cpus.length),
   };
   writeFileAtomic(RESULTS, JSON.stringify(rep, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), RESULTS)}`);

@@ -1,5 +1,6 @@
 /** The flags every study shares (search run, experiment): the proxy base, the training of each trial, the workers. */
-import type { NetworkSpec } from '@effscale/core';
+import { readFileSync } from 'node:fs';
+import { ConfigError, type NetworkSpec } from '@effscale/core';
 import { RECIPE_NAMES, type RecipeName } from '@effscale/core/train';
 import type { TrialTraining } from '@effscale/search';
 import { UsageError } from './errors.js';
@@ -22,6 +23,37 @@ export const TRAINING_FLAGS = {
 export const WORKER_FLAGS = {
   workers: { type: 'string' }, 'max-retries': { type: 'string' }, lease: { type: 'string' }, gpus: { type: 'string' },
 } as const;
+
+/** Where a study lives when it is not a directory: a PostgreSQL URL, and where its trials' run directories go. */
+export const STORAGE_FLAGS = { storage: { type: 'string' }, 'trials-dir': { type: 'string' } } as const;
+
+/**
+ * The study storage from --storage, else EFFSCALE_STORAGE; null: the study is a directory (the default). `@FILE`
+ * reads the URL from the file's first line (so the password stays out of the command line); parts the URL leaves
+ * out come from PGHOST, PGPORT, PGUSER, PGDATABASE, and the password from PGPASSWORD or ~/.pgpass.
+ */
+export function storageFromFlags(v: Flags): string | null {
+  const given = (str(v, 'storage') ?? process.env.EFFSCALE_STORAGE)?.trim();
+  if (given === undefined || given === '') return null;
+  let url = given;
+  if (given.startsWith('@')) {
+    try {
+      url = readFileSync(given.slice(1), 'utf8').split('\n')[0].trim();
+    } catch (e) {
+      throw new ConfigError(`cannot read the storage URL from '${given.slice(1)}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give --storage postgresql://... or @FILE of a file holding one`);
+    }
+  }
+  if (/^postgres(ql)?:$/i.test(url)) url = 'postgresql://'; // everything from the PG* environment variables
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new ConfigError(`--storage / EFFSCALE_STORAGE must be a PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE) or @FILE; without it a study is a directory`);
+  }
+  return url;
+}
+
+/** Where a stored study's trial run directories go: --trials-dir, EFFSCALE_TRIALS_DIR, or ./effscale-trials; one folder per study. */
+export function trialsDirFromFlags(v: Flags, study: string): string {
+  return `${(str(v, 'trials-dir') ?? process.env.EFFSCALE_TRIALS_DIR ?? 'effscale-trials').replace(/\/+$/, '')}/${study}`;
+}
 
 type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -94,7 +126,7 @@ export async function trainingFromFlags(v: Flags, d: TrainingDefaults): Promise<
 
 export async function runFromFlags(v: Flags): Promise<{ workers: number; gpus: string[]; maxRetries: number; leaseMs: number }> {
   return {
-    workers: await int(v, 'workers', 2),
+    workers: await int(v, 'workers', 2, 0),
     gpus: str(v, 'gpus') !== undefined ? str(v, 'gpus')!.split(',').map((g) => g.trim()) : [],
     maxRetries: await int(v, 'max-retries', 2, 0),
     leaseMs: (await num(v, 'lease', 60)) * 1000,

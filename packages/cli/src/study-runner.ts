@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { codeVersion, ensureDir } from '@effscale/core/train';
 import {
-  checkSettings, isFinished, loadState, openFileJournal, replay, runWorker, summarize, trialDir, trialsFor,
+  checkSettings, isFinished, isSleepTraining, loadState, openFileJournal, openPostgresJournal, replay, runWorker, sleepTrialProcess, summarize, trialDir, trialsFor,
   type GridPoint, type JournalBackend, type StudySettings, type StudyState, type WorkerEvent,
 } from '@effscale/search';
 import { UsageError } from './errors.js';
@@ -26,8 +26,17 @@ export interface StudyPoints {
 /** Draws the study's report; `running`: the study is being run by this process, so the page stays live. */
 export type ReportDrawer = (running: boolean) => Promise<void>;
 
+/** A study stored in a database instead of a directory: its storage URL and name. */
+export interface StoredStudy {
+  url: string;
+  name: string;
+}
+
 export interface RunStudyOptions {
+  /** The study directory; for a stored study, where its trials' run directories (and its report) go. */
   dir: string;
+  /** Set: the journal is this database study, not `dir`'s journal file. */
+  storage?: StoredStudy;
   settings: StudySettings;
   grid: StudyPoints;
   workers: number;
@@ -38,9 +47,19 @@ export interface RunStudyOptions {
 }
 
 /** Creates the study, or checks that this command describes the same one. */
-export async function openStudy(dir: string, settings: StudySettings, grid: StudyPoints, warn: (m: string) => void): Promise<{ backend: JournalBackend; state: StudyState }> {
-  ensureDir(dir, 'study directory');
-  const backend = await openFileJournal(dir, { onWarning: warn });
+export async function openStudy(dir: string, settings: StudySettings, grid: StudyPoints, warn: (m: string) => void, storage?: StoredStudy): Promise<{ backend: JournalBackend; state: StudyState }> {
+  let backend: JournalBackend;
+  let where = `'${dir}'`;
+  let fresh = 'start a new study directory';
+  if (storage) {
+    const pg = await openPostgresJournal(storage.url, storage.name);
+    backend = pg;
+    where = `study '${storage.name}' in ${pg.target}`;
+    fresh = 'choose another study name';
+  } else {
+    ensureDir(dir, 'study directory');
+    backend = await openFileJournal(dir, { onWarning: warn });
+  }
   for (;;) {
     const records = await backend.read(0);
     if (records.length > 0) {
@@ -48,7 +67,10 @@ export async function openStudy(dir: string, settings: StudySettings, grid: Stud
       // Operational settings may change between runs; what defines the trials may not.
       const given = { ...settings, leaseMs: state.study.settings.leaseMs, maxRetries: state.study.settings.maxRetries };
       const diff = checkSettings(state.study.settings, given);
-      if (diff) throw new UsageError(`'${dir}' holds a study with other settings: ${diff}; run it with its own settings, or start a new study directory`);
+      if (diff) {
+        await backend.close();
+        throw new UsageError(`${where} holds a study with other settings: ${diff}; run it with its own settings, or ${fresh}`);
+      }
       return { backend, state };
     }
     const trials = trialsFor(grid.points, settings.seeds);
@@ -63,9 +85,18 @@ export async function openStudy(dir: string, settings: StudySettings, grid: Stud
 export async function runStudy(opts: RunStudyOptions): Promise<{ code: number; state: StudyState }> {
   const { dir, settings, grid, workers, gpus } = opts;
   const progress = createProgress(process.stderr, 1);
-  const { backend, state } = await openStudy(dir, settings, grid, (m) => progress.log(`effscale: ${m}`));
+  const { backend, state } = await openStudy(dir, settings, grid, (m) => progress.log(`effscale: ${m}`), opts.storage);
+  const name = opts.storage ? `${opts.storage.name} (${(backend as { target?: string }).target})` : dir;
 
   const total = state.trials.size;
+  if (workers === 0) {
+    const s = summarize(state);
+    const left = total - s.byState.done - s.byState.diverged - s.byState.failed - s.byState.stopped;
+    progress.log(`study ${name}: ${state.study.points.length} points, ${total} trials (${left} to run, ${s.byState.running} running); no local workers (--workers 0)`);
+    if (opts.storage) progress.log(`start workers with: effscale search worker --storage URL --study ${opts.storage.name} (or submit deploy/slurm/effscale-workers.sbatch)`);
+    await backend.close();
+    return { code: 0, state };
+  }
   const stop = onStopSignals((sig) =>
     progress.log(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping the running trials at their next step (they checkpoint); run the same command to continue`));
   /** Trials that ended (done, diverged, failed, stopped), running, and the rest. */
@@ -91,7 +122,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<{ code: number; s
     }
     if (e.type === 'lost-lease') progress.log(`worker ${e.worker}: lost the lease of ${e.trial}; another worker owns it now`);
   };
-  progress.log(`study ${dir}: ${state.study.points.length} points, ${total} trials, ${settings.halving.rungs.length} rung(s), ${workers} worker(s)`);
+  progress.log(`study ${name}: ${state.study.points.length} points, ${total} trials, ${settings.halving.rungs.length} rung(s), ${workers} worker(s)`);
   const report = opts.report ? liveReport(opts.report, (m) => progress.log(`effscale: ${m}`)) : null;
   if (report) progress.log(`report: ${join(dir, 'report', 'index.html')} (redrawn after every finished trial)`);
   report?.refresh();
@@ -108,7 +139,7 @@ export async function runStudy(opts: RunStudyOptions): Promise<{ code: number; s
   try {
     await Promise.all(Array.from({ length: workers }, (_, index) => runWorker({
       backend, index, signal: stop.signal, onEvent,
-      spawnTrial: (job) => spawnTrial(dir, job, gpus[index % Math.max(1, gpus.length)]),
+      spawnTrial: (job) => spawnTrial(dir, state.study, job, gpus[index % Math.max(1, gpus.length)], opts.storage),
     })));
   } finally {
     clearInterval(refresh);
@@ -121,17 +152,23 @@ export async function runStudy(opts: RunStudyOptions): Promise<{ code: number; s
   const signalled = stop.received();
   if (signalled) return { code: signalExit(signalled), state: latest };
   const c = counts();
-  progress.log(`study ${dir}: ${c.done}/${total} trials finished in ${((Date.now() - started) / 1000).toFixed(1)} s${isFinished(latest) ? '' : ' (others still running elsewhere)'}`);
+  progress.log(`study ${name}: ${c.done}/${total} trials finished in ${((Date.now() - started) / 1000).toFixed(1)} s${isFinished(latest) ? '' : ' (others still running elsewhere)'}`);
   return { code: 0, state: latest };
 }
 
 
-function spawnTrial(dir: string, job: { trial: string; rung: number; attempt: number }, gpu: string | undefined): ChildProcess {
+/**
+ * The process that runs one (trial, rung): `effscale search trial`, training into dir/trials/ID. A stored study's URL
+ * goes to it in its environment, never on its command line (where `ps` would show a password).
+ */
+export function spawnTrial(dir: string, study: StudyState['study'], job: { trial: string; rung: number; attempt: number }, gpu: string | undefined, storage?: StoredStudy): ChildProcess {
+  if (isSleepTraining(study.settings.training)) return sleepTrialProcess(job, study.settings.training, study.settings.halving);
   const logDir = trialDir(dir, job.trial);
   mkdirSync(logDir, { recursive: true });
-  const child = spawn(process.execPath, [BIN, 'search', 'trial', '--study', dir, '--trial', job.trial, '--rung', String(job.rung)], {
+  const args = [BIN, 'search', 'trial', '--study', dir, '--trial', job.trial, '--rung', String(job.rung), ...(storage ? ['--name', storage.name] : [])];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}) },
+    env: { ...process.env, ...(storage ? { EFFSCALE_STORAGE: storage.url } : {}), ...(gpu !== undefined ? { CUDA_VISIBLE_DEVICES: gpu } : {}) },
   });
   child.stderr?.pipe(createWriteStream(join(logDir, 'trial.log'), { flags: 'a' }));
   return child;

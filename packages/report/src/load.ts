@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, PAPER_COEFFICIENTS, PRESET_NAMES, processAlive, scaleSpec, type NetworkSpec } from '@effscale/core';
 import { codeVersion, LOCK_FILE, readRunRecord, type EvalRow, type RunRecord } from '@effscale/core/train';
 import { constraintProduct, countTotals } from '@effscale/flops';
-import { exportRows, isFinished, JOURNAL_FILE, openFileJournal, replay, type StudyState } from '@effscale/search';
+import { checkStudyName, exportRows, isFinished, JOURNAL_FILE, openFileJournal, openPostgresJournal, replay, type StudyState } from '@effscale/search';
 import type { CostRow, CurvePoint, NetworkRow, ReportInput, RowStatus } from './rows.js';
 
 export type ResultKind = 'study' | 'experiment' | 'run';
@@ -78,17 +78,38 @@ export function studyRows(state: StudyState, annotate?: StudyAnnotator): Network
  * `running`: the caller is the study's own `search run`, so the page stays live until every trial ended; otherwise
  * live means some trial holds an unexpired lease (a run elsewhere), so an interrupted study's page stops reloading.
  */
-export async function loadStudy(dir: string, opts: { annotate?: StudyAnnotator; kind?: string; title?: string; running?: boolean } = {}): Promise<ReportInput> {
-  const state = await readStudy(dir);
+export async function loadStudy(dir: string, opts: { annotate?: StudyAnnotator; kind?: string; title?: string; running?: boolean; storage?: string } = {}): Promise<ReportInput> {
+  // With a storage URL the study is a name in that database, not a directory.
+  if (opts.storage !== undefined) return loadStoredStudy(opts.storage, dir, opts);
+  return studyInput(await readStudy(dir), resolve(dir), opts);
+}
+
+/**
+ * A study stored in PostgreSQL (effscale search run NAME --storage URL): the same report as a study directory's. The
+ * source names the server with its password masked, so no password reaches the page or its data.
+ */
+export async function loadStoredStudy(url: string, name: string, opts: { annotate?: StudyAnnotator; kind?: string; title?: string; running?: boolean } = {}): Promise<ReportInput> {
+  const backend = await openPostgresJournal(url, checkStudyName(name), { readOnly: true });
+  let records;
+  try {
+    records = await backend.read(0);
+  } finally {
+    await backend.close();
+  }
+  if (records.length === 0) throw new ConfigError(`no study '${name}' in ${backend.target}; create it with effscale search run ${name} --storage URL`);
+  return studyInput(replay(records), backend.source, opts);
+}
+
+function studyInput(state: StudyState, source: string, opts: { annotate?: StudyAnnotator; kind?: string; title?: string; running?: boolean }): ReportInput {
   const { settings, code, createdAt } = state.study;
   const training = settings.training as { backend?: string; data?: Record<string, unknown> };
   const backends = new Set<string>();
   for (const t of state.trials.values()) for (const o of t.outcomes) if (o?.backend) backends.add(o.backend);
   const grid = settings.grid as { target?: string };
   return {
-    title: opts.title ?? `Search study ${resolve(dir)}`,
+    title: opts.title ?? `Search study ${source}`,
     provenance: {
-      kind: opts.kind ?? 'search study', source: resolve(dir), code, createdAt,
+      kind: opts.kind ?? 'search study', source, code, createdAt,
       // What ran, from the trials' outcomes; the setting when nothing has run yet.
       backend: backends.size ? [...backends].sort().join(', ') : training.backend ?? null,
       data: training.data ?? null, seeds: settings.seeds,

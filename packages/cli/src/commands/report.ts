@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseNumber, parseSweep } from '../numbers.js';
@@ -8,6 +9,8 @@ export const REPORT_HELP = `effscale report: charts (Vega-Lite, as .vl.json, .sv
   effscale report PATH [--out DIR]     PATH: a study directory (effscale search run), an experiment run directory
                                        (effscale experiment) or a training run directory (effscale train --out)
                                        default --out: PATH/report
+  effscale report NAME --storage postgresql://... [--out DIR]
+                                       a study stored in PostgreSQL (or EFFSCALE_STORAGE); default --out: reports/NAME
   effscale report --costs [--phi 0:7] [--alpha 1.2 --beta 1.1 --gamma 1.15] [--out reports/costs]
                                        exact costs with no training: realized against theoretical cost ratio over
                                        phi (the rounding gap), and the family next to B0..B7
@@ -19,7 +22,7 @@ export async function reportCommand(argv: string[]): Promise<void> {
     args: argv, allowPositionals: true, strict: true,
     options: {
       out: { type: 'string' }, costs: { type: 'boolean' }, phi: { type: 'string' }, alpha: { type: 'string' }, beta: { type: 'string' }, gamma: { type: 'string' },
-      'no-png': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'no-png': { type: 'boolean' }, json: { type: 'boolean' }, storage: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (v.help) {
@@ -41,8 +44,11 @@ export async function reportCommand(argv: string[]): Promise<void> {
     for (const f of ['phi', 'alpha', 'beta', 'gamma'] as const) if (v[f] !== undefined) throw new UsageError(`--${f} only applies with --costs`);
     const path = positionals[0];
     if (path === undefined) throw new UsageError('report needs a PATH (a study, experiment or training run directory) or --costs');
-    input = await report.loadInput(path);
-    out = v.out ?? join(path, 'report');
+    const { storageFromFlags } = await import('../study-flags.js');
+    // --storage, or EFFSCALE_STORAGE when PATH is not a path here: the study is a name in that database.
+    const storage = v.storage !== undefined || !existsSync(path) ? storageFromFlags(v) : null;
+    input = storage ? await report.loadStudy(path, { storage }) : await report.loadInput(path);
+    out = v.out ?? (storage ? join('reports', path) : join(path, 'report'));
   }
   const { index, page } = await report.makeReport(input, out, { png: !v['no-png'] });
   if (v.json) {

@@ -31,10 +31,16 @@ export interface WorkerOptions {
   maxTrials?: number;
 }
 
+/** Resolves after `ms`, or at once on abort; either way the abort listener goes (a waiting worker polls many times). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((done) => {
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), done()), { once: true });
+    const wake = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', wake);
+      done();
+    };
+    const t = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
   });
 
 /**

@@ -225,7 +225,8 @@ export interface CostSweep {
 
 export function costRows(sweep: CostSweep): CostRow[] {
   const c = { alpha: sweep.alpha ?? PAPER_COEFFICIENTS.alpha, beta: sweep.beta ?? PAPER_COEFFICIENTS.beta, gamma: sweep.gamma ?? PAPER_COEFFICIENTS.gamma };
-  const family = `compound (${c.alpha}, ${c.beta}, ${c.gamma})`;
+  const c6 = (x: number) => String(Number(x.toPrecision(6)));
+  const family = `compound (${c6(c.alpha)}, ${c6(c.beta)}, ${c6(c.gamma)})`;
   const product = constraintProduct(c);
   const one = (spec: NetworkSpec) => ({ s: scaleSpec(spec), k: countTotals(spec) });
   const base = one({ selector: { kind: 'compound', phi: 0, ...c } });

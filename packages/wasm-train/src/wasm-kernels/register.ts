@@ -21,6 +21,7 @@ import { makeDepthwiseFilterGradRowsConfig } from './depthwise-filter-grad-rows.
 import { makeDepthwiseInputGradGatherConfig } from './depthwise-input-grad-gather.js';
 import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
+import { makeMeanGradConfig, makeSumGradConfig } from './reduce-grad.js';
 import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
 import { swishGradKernelConfig } from './swish-grad.js';
 import { makeTileConfig } from './tile.js';
@@ -54,8 +55,9 @@ let registered: string[] | undefined;
 
 /**
  * Registers the training kernels for the 'wasm' backend once; later calls do nothing. Returns the kernel names.
- * Also replaces the FusedBatchNorm gradient (for every backend: same formulas, fewer passes) and the
- * Sigmoid gradient (a fused kernel on wasm, tfjs-core's formula elsewhere).
+ * Also replaces the FusedBatchNorm gradient (for every backend: same formulas, fewer passes), the
+ * Sigmoid gradient (a fused kernel on wasm, tfjs-core's formula elsewhere) and the Mean and Sum gradients (for every
+ * backend: dy replicated with one Tile instead of a multiply by a JS-built tensor of ones; the same values).
  */
 export function registerWasmTrainingKernels(): string[] {
   if (registered === undefined) {
@@ -66,6 +68,8 @@ export function registerWasmTrainingKernels(): string[] {
     }
     registerGradient(makeBatchNormGradConfig(getGradient(FusedBatchNorm)));
     registerGradient(makeSigmoidGradConfig(getGradient(Sigmoid)));
+    registerGradient(makeMeanGradConfig(getGradient(Mean)));
+    registerGradient(makeSumGradConfig(getGradient(Sum)));
     registered = configs.map((k) => k.kernelName);
   }
   return [...registered];

@@ -43,7 +43,8 @@ export async function searchWorker(argv: string[]): Promise<number | void> {
   const gpus = v.gpus !== undefined ? v.gpus.split(',').map((g) => g.trim()) : [];
   const dir = trialsDirFromFlags(v, name);
 
-  const backend = await openPostgresJournal(url, name);
+  // A worker may start before its database is up (a Slurm array and a fresh server): wait for it a while.
+  const backend = await openPostgresJournal(url, name, { waitForServerMs: 60_000 });
   const records = await backend.read(0);
   if (records.length === 0) {
     await backend.close();

@@ -70,6 +70,11 @@ export interface PostgresJournalOptions {
   connectTimeoutMs?: number;
   /** Open for reading only: `append` refuses. The schema is still checked (and created only when missing). */
   readOnly?: boolean;
+  /**
+   * Opening waits this long for a server that refuses connections or is starting (a worker started before its
+   * database); unset: a restarting server is waited for 15 s, a refusing one refused at once.
+   */
+  waitForServerMs?: number;
 }
 
 const code = (e: unknown) => (e as { code?: string } | undefined)?.code;
@@ -111,6 +116,52 @@ function stamp(r: JournalRecord, ms: number): JournalRecord {
 
 type Client = pg.PoolClient;
 
+/**
+ * A record's JSON split around its time values, so the server writes them: stored = a || T1 || b || T2 || c, where T1
+ * is `at` (the server's now() in ms) and T2 `leaseUntil` (now() + lease), or the other way round when leaseUntil comes
+ * first; no b without a leaseUntil; a study record (stamp false) is stored as a, unchanged.
+ */
+interface Split { stamp: boolean; atFirst: boolean; a: string; b: string | null; c: string; lease: number | null }
+
+function split(r: JournalRecord): Split {
+  if (r.kind === 'study') return { stamp: false, atFirst: true, a: JSON.stringify(r), b: null, c: '', lease: null };
+  // Placeholder values no record holds (random 15-digit integers), replaced by cutting the text around them.
+  const mark = () => 1e14 + Math.floor(Math.random() * 8e14);
+  const atMark = mark(), luMark = mark();
+  const hasLease = 'leaseUntil' in r;
+  const text = JSON.stringify({ ...r, at: atMark, ...(hasLease ? { leaseUntil: luMark } : {}) });
+  const atKey = `"at":${atMark}`, luKey = `"leaseUntil":${luMark}`;
+  const i = text.indexOf(atKey);
+  if (!hasLease) return { stamp: true, atFirst: true, a: text.slice(0, i + 5), b: null, c: text.slice(i + atKey.length), lease: null };
+  const j = text.indexOf(luKey);
+  const lease = (r as { leaseUntil: number }).leaseUntil - r.at;
+  if (i < j) return { stamp: true, atFirst: true, a: text.slice(0, i + 5), b: text.slice(i + atKey.length, j + 13), c: text.slice(j + luKey.length), lease };
+  return { stamp: true, atFirst: false, a: text.slice(0, j + 13), b: text.slice(j + luKey.length, i + 5), c: text.slice(i + atKey.length), lease };
+}
+
+const APPEND_SQL = `
+  WITH t AS (SELECT floor(extract(epoch FROM now()) * 1000)::bigint AS ms,
+                    (SELECT coalesce(max(seq) + 1, 0) FROM effscale_journal WHERE study = $1) AS next)
+  INSERT INTO effscale_journal (study, seq, record)
+  SELECT $1, $2::bigint + r.o - 1,
+         (CASE WHEN NOT r.s THEN r.a
+               ELSE r.a || (CASE WHEN r.f THEN t.ms ELSE t.ms + r.l END)::text
+                        || coalesce(r.b || (CASE WHEN r.f THEN t.ms + r.l ELSE t.ms END)::text, '') || r.c END)::json
+  FROM t, unnest($3::boolean[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::bigint[]) WITH ORDINALITY AS r(s, f, a, b, c, l, o)
+  WHERE t.next = $2::bigint
+  RETURNING (SELECT ms FROM t) AS ms`;
+
+const guarded = new WeakSet<Client>();
+/**
+ * A connection that dies between two queries (a server restart) emits 'error' on its client, which would crash the
+ * process unheard; the next query on it fails instead, and that failure is retried on a fresh connection.
+ */
+function guard(c: Client): void {
+  if (guarded.has(c)) return;
+  guarded.add(c);
+  c.on('error', () => undefined);
+}
+
 export class PostgresJournal implements JournalBackend {
   /** Appends stamp at / leaseUntil with the server clock: what is stored differs from what was given. */
   readonly stampsTime = true;
@@ -148,60 +199,53 @@ export class PostgresJournal implements JournalBackend {
   async append(records: JournalRecord[], next: number): Promise<boolean> {
     checkFirstRecord(records, next);
     if (this.opts.readOnly) throw new Error(`the journal of ${this.source} was opened read-only`);
-    let sent: string[] | null = null; // the stamped records, once an INSERT may have been sent
+    if (records.length === 0) {
+      const r = await this.withClient('read the study journal', (c) => c.query<{ next: string }>('SELECT coalesce(max(seq) + 1, 0) AS next FROM effscale_journal WHERE study = $1', [this.study]));
+      return Number(r.rows[0].next) === next;
+    }
+    const parts = records.map(split);
+    let sent = false; // once the INSERT may have reached the server, a lost connection leaves its outcome unknown
     return this.withClient('append to the study journal', async (c) => {
-      if (sent !== null) {
-        // The last try lost its connection after sending: settle whether its transaction committed.
-        const settled = await this.settle(c, sent, next);
+      if (sent) {
+        const settled = await this.settle(c, records, next);
         if (settled !== null) return settled;
-        sent = null;
       }
       const t0 = Date.now();
-      await c.query('BEGIN');
-      let open = true;
+      sent = true;
       try {
-        const head = await c.query<{ ms: string; next: string }>(
-          'SELECT floor(extract(epoch FROM now()) * 1000)::bigint AS ms, (SELECT coalesce(max(seq) + 1, 0) FROM effscale_journal WHERE study = $1) AS next', [this.study]);
-        const ms = Number(head.rows[0].ms);
-        this.offset = ms - Math.round((t0 + Date.now()) / 2);
-        if (Number(head.rows[0].next) !== next) {
-          await c.query('ROLLBACK');
-          open = false;
+        // One statement, so one transaction: the compare (next is still the next seq), the server's time, the insert.
+        const r = await c.query<{ ms: string }>(APPEND_SQL, [this.study, next, parts.map((p) => p.stamp), parts.map((p) => p.atFirst), parts.map((p) => p.a),
+          parts.map((p) => p.b), parts.map((p) => p.c), parts.map((p) => p.lease)]);
+        sent = false;
+        if (r.rows.length === 0) {
           this.stats.lost++;
           return false;
         }
-        if (records.length === 0) {
-          await c.query('COMMIT');
-          open = false;
-          return true;
-        }
-        const texts = records.map((r) => JSON.stringify(stamp(r, ms)));
-        await c.query('INSERT INTO effscale_journal (study, seq, record) SELECT $1, $2::bigint + o - 1, r::json FROM unnest($3::text[]) WITH ORDINALITY AS t(r, o)', [this.study, next, texts]);
-        sent = texts;
-        await c.query('COMMIT');
-        open = false;
-        sent = null;
+        this.offset = Number(r.rows[0].ms) - Math.round((t0 + Date.now()) / 2);
         this.stats.appends++;
         return true;
       } catch (e) {
-        if (open && !transient(e)) await c.query('ROLLBACK').catch(() => undefined);
         if (code(e) === '23505') {
-          // Another writer took one of these seqs between our read and our insert.
-          sent = null;
+          // Another writer took one of these seqs at the same moment.
+          sent = false;
           this.stats.lost++;
           return false;
         }
+        if (!transient(e)) sent = false;
         throw e;
       }
     });
   }
 
-  /** True when the records at next.. are exactly `sent` (our commit landed), false when others are, null when none. */
-  private async settle(c: Client, sent: string[], next: number): Promise<boolean | null> {
+  /** True when the records at next.. are ours (our statement committed), false when others are there, null when none. */
+  private async settle(c: Client, records: JournalRecord[], next: number): Promise<boolean | null> {
     this.stats.ambiguousCommits++;
-    const r = await c.query<{ record: string }>('SELECT record::text AS record FROM effscale_journal WHERE study = $1 AND seq >= $2 AND seq < $3 ORDER BY seq', [this.study, next, next + sent.length]);
+    const r = await c.query<{ record: string }>('SELECT record::text AS record FROM effscale_journal WHERE study = $1 AND seq >= $2 AND seq < $3 ORDER BY seq', [this.study, next, next + records.length]);
     if (r.rows.length === 0) return null;
-    return r.rows.length === sent.length && r.rows.every((row, i) => row.record === sent[i]);
+    return r.rows.length === records.length && r.rows.every((row, i) => {
+      const stored = JSON.parse(row.record) as JournalRecord;
+      return row.record === JSON.stringify(stored.kind === 'study' ? records[i] : stamp(records[i], (stored as { at: number }).at));
+    });
   }
 
   async close(): Promise<void> {
@@ -219,6 +263,7 @@ export class PostgresJournal implements JournalBackend {
       let client: Client | undefined;
       try {
         client = await this.pool.connect();
+        guard(client);
         const out = await fn(client);
         client.release();
         return out;
@@ -290,23 +335,29 @@ export async function openPostgresJournal(url: string, study: string, opts: Post
   const pool = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, keepAlive: true, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
   // An idle connection that dies (a server restart) is dropped from the pool; the next operation reconnects.
   pool.on('error', () => undefined);
-  let c: Client;
-  try {
-    c = await pool.connect();
-  } catch (e) {
-    await pool.end().catch(() => undefined);
-    throw describeConnectionError(e, target, user, database);
+  // A server that is restarting is waited for (a few seconds, or waitForServerMs); one that refuses or is not there
+  // is refused at once unless the caller (a worker) asked to wait for it.
+  const deadline = Date.now() + (opts.waitForServerMs ?? 15_000);
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+    let c: Client | undefined;
+    try {
+      c = await pool.connect();
+      guard(c);
+      await ensureSchema(c, target);
+      c.release();
+      return new PostgresJournal(pool, study, target, opts);
+    } catch (e) {
+      c?.release(e as Error);
+      const refused = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code(e) ?? '');
+      if (!(e instanceof StorageError) && transient(e) && (!refused || opts.waitForServerMs !== undefined) && Date.now() + pause < deadline) {
+        await sleep(pause);
+        continue;
+      }
+      await pool.end().catch(() => undefined);
+      if (e instanceof StorageError) throw e;
+      throw describeConnectionError(e, target, user, database);
+    }
   }
-  try {
-    await ensureSchema(c, target);
-    c.release();
-  } catch (e) {
-    c.release(e as Error);
-    await pool.end().catch(() => undefined);
-    if (e instanceof StorageError) throw e;
-    throw describeConnectionError(e, target, user, database);
-  }
-  return new PostgresJournal(pool, study, target, opts);
 }
 
 /** The names of the studies in the database, with their record counts (for `search status` without a name). */

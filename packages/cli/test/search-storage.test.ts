@@ -7,10 +7,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './run-cli.js';
-import { tempDir } from '../../core/test/fixtures/data/helpers.js';
+import { tempDir, writeIdxSet } from '../../core/test/fixtures/data/helpers.js';
 import { freshStudy, PG_URL, pgAvailable } from '../../search/test/fixtures/pg-env.js';
 
 const work = tempDir('search-storage');
+const data = tempDir('search-storage-data');
+writeIdxSet(data.dir, { train: 200, test: 32, size: 8, classes: 4 });
+afterAll(() => data.cleanup());
 afterAll(() => work.cleanup());
 
 // Sleep trials (EFFSCALE_SLEEP_TRIALS): 11 alpha values x 2 beta x 2 seeds, deduplicated: storage, not training.
@@ -60,6 +63,24 @@ if (pgAvailable()) {
       const other = await withSleep(() => cli('search', 'run', name, '--storage', url, ...grid, '--seeds', '0', '--workers', '0'));
       expect(other.code).toBe(2);
       expect(other.err.trim()).toMatch(/^effscale: study '.*' in postgresql:\/\/effscale:\*\*\*@.* holds a study with other settings: seeds/);
+    });
+
+    it('a real training trial runs from a stored study: its process reads the study from the database, trains in --trials-dir', async () => {
+      const name = freshStudy('train');
+      const trials = join(work.dir, 'train-trials');
+      const r = await cli('search', 'run', name, '--storage', url, '--alpha', '1', '--beta', '1', '--gamma', '1', '--tolerance', '10',
+        '--base-depth', '0.5', '--base-width', '0.25', '--base-resolution', '16', '--data', 'mnist', '--data-dir', data.dir,
+        '--train-limit', '128', '--val-count', '32', '--batch-size', '16', '--backend', 'wasm', '--steps', '4', '--seeds', '0',
+        '--workers', '1', '--no-report', '--trials-dir', trials);
+      expect(r.code, r.err).toBe(0);
+      const s = await cli('search', 'export', name, '--storage', url, '--json');
+      const rows = JSON.parse(s.out) as { state: string; valTop1: number | null }[];
+      expect(rows.map((x) => x.state)).toEqual(['done']);
+      expect(rows[0].valTop1).not.toBeNull();
+      const dirs = readdirSync(join(trials, name, 'trials'));
+      expect(dirs).toHaveLength(1);
+      expect(existsSync(join(trials, name, 'trials', dirs[0], 'run.json'))).toBe(true);
+      expect(readFileSync(join(trials, name, 'trials', dirs[0], 'run.json'), 'utf8')).not.toContain(secret);
     });
 
     it('report NAME --storage draws the study, and no password reaches the page', async () => {

@@ -15,5 +15,5 @@ export { runTrial, trialDir, type TrialTraining } from './trial.js';
 export { runWorker, type WorkerEvent, type WorkerOptions, type TrialMessage } from './worker.js';
 export { bestReport, exportRows, winningCoefficients, type BestReport, type Comparison, type RankedPoint, type ResultRow } from './results.js';
 export type * from './types.js';
-export { PostgresJournal, openPostgresJournal, checkStudyName, isPostgresUrl, maskStorageUrl, listPostgresStudies, PG_SCHEMA_VERSION, type PostgresJournalOptions } from './journal/postgres.js';
+export { PostgresJournal, openPostgresJournal, checkStudyName, isPostgresUrl, maskStorageUrl, PG_SCHEMA_VERSION, type PostgresJournalOptions } from './journal/postgres.js';
 export { SLEEP_TRIAL_ENV, isSleepTraining, sleepTraining, sleepTrialProcess, type SleepTraining } from './sleep-trial.js';

@@ -359,10 +359,3 @@ export async function openPostgresJournal(url: string, study: string, opts: Post
     }
   }
 }
-
-/** The names of the studies in the database, with their record counts (for `search status` without a name). */
-export async function listPostgresStudies(journal: PostgresJournal): Promise<{ study: string; records: number }[]> {
-  const pool = (journal as unknown as { pool: pg.Pool }).pool;
-  const r = await pool.query<{ study: string; n: string }>('SELECT study, count(*) AS n FROM effscale_journal GROUP BY study ORDER BY study');
-  return r.rows.map((row) => ({ study: row.study, records: Number(row.n) }));
-}

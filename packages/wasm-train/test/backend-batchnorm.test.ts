@@ -143,4 +143,19 @@ describe('FusedSwish layer', () => {
       tf.dispose([x, g]);
     });
   }
+  it('gives tf.layers swish values bit for bit on wasm at odd sizes and batch 1, leaving no tensors behind', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor(random(105, -8, 8), [1, 3, 5, 7]);
+    const g = tf.tensor(random(105), [1, 3, 5, 7]);
+    const stock = tfl.layers.activation({ activation: 'swish' });
+    const fused = fusedSwish();
+    const [ys, yf] = [stock, fused].map((l) => tf.tidy(() => Array.from((l.apply(x) as tf.Tensor).dataSync())));
+    expect(yf).toEqual(ys);
+    const before = tf.memory().numTensors;
+    const [gs, gf] = [stock, fused].map((l) => tf.tidy(() =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.mul(l.apply(t) as tf.Tensor, g)))(x).dataSync() as Float32Array));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxRelError(gf, gs)).toBeLessThanOrEqual(1e-6);
+    tf.dispose([x, g]);
+  });
 });

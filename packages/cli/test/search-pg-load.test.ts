@@ -15,7 +15,7 @@ import { freshStudy, PG_URL, pgAvailable } from '../../search/test/fixtures/pg-e
 const BIN = fileURLToPath(new URL('../bin/effscale.js', import.meta.url));
 const PG_SCRIPT = fileURLToPath(new URL('../../../.ci/postgres', import.meta.url));
 const WORKERS = 16;
-const SLEEP_MS = 150;
+const SLEEP_MS = 100;
 // 11 alpha x 6 beta at base width 0.5, 16 px: 24 distinct networks; x 16 seeds = 384 trials.
 const grid = ['--alpha', '1:2:0.1', '--beta', '1:1.5:0.1', '--gamma', '1', '--tolerance', '10', '--base-resolution', '16',
   '--seeds', Array.from({ length: 16 }, (_, i) => i).join(','), '--steps', '10', '--lease', '3'];

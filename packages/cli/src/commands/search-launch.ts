@@ -22,8 +22,17 @@ const shq = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g,
 export async function searchLaunch(argv: string[]): Promise<number | void> {
   const { values: v, positionals } = parseArgs({
     args: argv, strict: true, allowPositionals: true,
-    options: { ...STORAGE_FLAGS, study: { type: 'string' }, workers: { type: 'string' }, image: { type: 'string' }, submit: { type: 'boolean' }, 'sbatch-args': { type: 'string' } },
+    options: { ...STORAGE_FLAGS, study: { type: 'string' }, workers: { type: 'string' }, image: { type: 'string' }, submit: { type: 'boolean' }, 'sbatch-args': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
+  if (v.help) {
+    console.log(`effscale search launch: start N workers on a study stored in PostgreSQL
+
+  effscale search launch slurm --storage URL --study NAME --workers N [--trials-dir DIR] [--sbatch-args "..."] [--submit]
+  effscale search launch k8s --study NAME --workers N [--image IMAGE] [--submit]
+Prints the sbatch command (deploy/slurm/effscale-workers.sbatch) or the Indexed Job (deploy/k8s/workers-job.yaml);
+--submit runs sbatch / kubectl apply. The URL is printed with its password masked.`);
+    return;
+  }
   const [engine] = positionals;
   if (engine !== 'slurm' && engine !== 'k8s') throw new UsageError('search launch needs slurm or k8s: effscale search launch slurm|k8s --storage URL --study NAME --workers N [--submit]');
   if (v.study === undefined) throw new UsageError('search launch needs --study NAME (create it with effscale search run NAME --storage URL --workers 0)');

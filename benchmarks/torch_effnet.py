@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch twin of the effscale tfjs model, built from the same resolved-architecture JSON.
 
-Usage: /usr/bin/python3 benchmarks/torch_effnet.py ARCH.json [--batch 32] [--steps 8] [--warmup 2]
+Usage: /usr/bin/python3 benchmarks/torch_effnet.py ARCH.json [--batch 32] [--steps 8] [--warmup 2] [--warmup-seconds 0]
        [--threads 2] [--layouts nchw,channels_last] [--params-only] [--seed 0]
 
 ARCH.json is JSON.stringify(resolveArchitecture(spec)) from @effscale/core. Prints one JSON object on stdout:
@@ -243,7 +243,7 @@ def median_ips(times, batch):
     return batch / statistics.median(times)
 
 
-def bench_layout(arch, layout, batch, steps, warmup, seed):
+def bench_layout(arch, layout, batch, steps, warmup, seed, warmup_seconds=0.0):
     torch.manual_seed(seed)
     model = EffNet(arch)
     fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
@@ -260,7 +260,9 @@ def bench_layout(arch, layout, batch, steps, warmup, seed):
 
     model.train()
     train_times, losses = [], []
-    for i in range(warmup + steps):
+    warm, warm_spent = 0, 0.0
+    # Warm-up: at least `warmup` steps and `warmup_seconds` (when warmup > 0), then the measured steps.
+    while len(train_times) < steps:
         x, y = fresh()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
@@ -268,7 +270,10 @@ def bench_layout(arch, layout, batch, steps, warmup, seed):
         loss.backward()
         opt.step()
         dt = time.perf_counter() - t0
-        if i >= warmup:
+        if warm < warmup or (warmup > 0 and warm_spent < warmup_seconds):
+            warm += 1
+            warm_spent += dt
+        else:
             train_times.append(dt)
             losses.append(float(loss))
     # ru_maxrss is in KiB on Linux: the process's peak so far, i.e. over model build and training steps.
@@ -301,6 +306,7 @@ def main(argv):
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--warmup-seconds", type=float, default=0.0, help="warm-up also lasts at least this long")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--layouts", default="nchw,channels_last")
     p.add_argument("--seed", type=int, default=0)
@@ -338,7 +344,7 @@ def main(argv):
     if not a.params_only:
         for lay in layouts:
             print(f"torch {arch.get('name')} {lay}: {a.warmup} warm-up + {a.steps} steps, batch {a.batch}", file=sys.stderr)
-            out["layouts"][lay] = bench_layout(arch, lay, a.batch, a.steps, a.warmup, a.seed)
+            out["layouts"][lay] = bench_layout(arch, lay, a.batch, a.steps, a.warmup, a.seed, a.warmup_seconds)
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

@@ -1,8 +1,11 @@
 /**
- * pnpm bench:train [--backends tensorflow,wasm] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS]
+ * pnpm bench:train [--backends tensorflow,wasm] [--res 32,64,128] [--steps N] [--warmup N] [--warmup-seconds S] [--budget SECONDS]
  *                  [--timeout SECONDS] [--no-torch] [--python PATH] [--torch-threads 1,N] [--json]
  *
  * --backends: tensorflow and wasm by default; cpu (pure JS: minutes per step at 128 px) and webgpu are opt-in.
+ * --warmup, --warmup-seconds: warm-up steps run until both are reached (defaults 2 steps and 5 s), for tfjs and
+ *   PyTorch alike: V8 is still tiering up the tfjs JavaScript after two 70-ms steps (the next steps ran 229 -> 90 ms),
+ *   which is not the speed of a training run of thousands of steps.
  * --budget: each phase (training, forward) stops once its warm-up and measured steps took this long (one step
  *   minimum; default 60 s), and a tfjs worker is stopped after 2 x budget + 60 s (--timeout overrides), so a backend
  *   whose single step outlasts the budget is reported as such instead of holding the run.
@@ -70,6 +73,8 @@ interface Options {
   resolutions: number[] | null;
   steps: number;
   warmup: number;
+  /** Warm-up also lasts at least this long (seconds). */
+  warmupSeconds: number;
   budgetSeconds: number;
   /** Stop a tfjs worker after this long (default 2 x budget + 60 s); what it finished is kept. */
   timeoutSeconds: number;
@@ -82,7 +87,7 @@ interface Options {
 }
 
 const USAGE =
-  'usage: bench:train [--backends tensorflow,wasm,cpu,webgpu] [--res 32,64,128] [--steps N] [--warmup N] [--budget SECONDS] [--timeout SECONDS] ' +
+  'usage: bench:train [--backends tensorflow,wasm,cpu,webgpu] [--res 32,64,128] [--steps N] [--warmup N] [--warmup-seconds S] [--budget SECONDS] [--timeout SECONDS] ' +
   '[--no-torch] [--python PATH] [--torch-threads 1,N] [--json]';
 
 function intArg(name: string, v: string | undefined, min: number): number {
@@ -96,6 +101,7 @@ const OPTION_SPEC = {
   res: { type: 'string' },
   steps: { type: 'string' },
   warmup: { type: 'string' },
+  'warmup-seconds': { type: 'string' },
   budget: { type: 'string' },
   timeout: { type: 'string' },
   'torch-threads': { type: 'string' },
@@ -125,6 +131,7 @@ function parseArgs(argv: string[]): Options {
     resolutions: null,
     steps: 5,
     warmup: 2,
+    warmupSeconds: 5,
     budgetSeconds: 60,
     timeoutSeconds: 0,
     torch: v['no-torch'] !== true,
@@ -151,6 +158,7 @@ function parseArgs(argv: string[]): Options {
   }
   if (v.steps !== undefined) o.steps = intArg('--steps', v.steps, 1);
   if (v.warmup !== undefined) o.warmup = intArg('--warmup', v.warmup, 0);
+  if (v['warmup-seconds'] !== undefined) o.warmupSeconds = intArg('--warmup-seconds', v['warmup-seconds'], 0);
   if (v.budget !== undefined) o.budgetSeconds = intArg('--budget', v.budget, 1);
   o.timeoutSeconds = v.timeout !== undefined ? intArg('--timeout', v.timeout, 1) : 2 * o.budgetSeconds + 60;
   if (v['torch-threads'] !== undefined) {
@@ -184,17 +192,17 @@ const median = (xs: number[]): number => {
  */
 async function timeSteps(
   step: () => Promise<void>,
-  o: { steps: number; warmup: number; budgetSeconds: number; batch: number; label: string },
+  o: { steps: number; warmup: number; warmupSeconds: number; budgetSeconds: number; batch: number; label: string },
 ): Promise<Timing> {
   const samples: number[] = [];
   let warmupOnly = false;
   let spent = 0;
-  for (let i = 0; i < o.warmup; i++) {
+  for (let i = 0; i < o.warmup || (o.warmup > 0 && spent < o.warmupSeconds); i++) {
     const t0 = performance.now();
     await step();
     const dt = (performance.now() - t0) / 1000;
     spent += dt;
-    log(`  ${o.label} warm-up ${i + 1}/${o.warmup}: ${dt.toFixed(2)} s`);
+    log(`  ${o.label} warm-up ${i + 1} (${o.warmup}+ steps, ${o.warmupSeconds}+ s): ${dt.toFixed(2)} s`);
     if (spent > o.budgetSeconds) {
       samples.push(dt);
       warmupOnly = true;
@@ -220,6 +228,7 @@ interface WorkerJob {
   config: BenchConfig;
   steps: number;
   warmup: number;
+  warmupSeconds: number;
   budgetSeconds: number;
   seed: number;
   /** When set, write the trained weights, a fixed input and the model's predictions there for the twin to check. */
@@ -301,7 +310,7 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
       x: tf.randomNormal(shape),
       y: tf.oneHot(tf.randomUniform([c.batch], 0, CLASSES, 'int32') as import('@tensorflow/tfjs-core').Tensor1D, CLASSES),
     }));
-  const timing = { steps: job.steps, warmup: job.warmup, budgetSeconds: job.budgetSeconds, batch: c.batch };
+  const timing = { steps: job.steps, warmup: job.warmup, warmupSeconds: job.warmupSeconds, budgetSeconds: job.budgetSeconds, batch: c.batch };
   const result: TfjsResult = {
     ...base,
     backendInfo: info,
@@ -488,7 +497,7 @@ function torchVersion(python: string): string | { unavailable: string } {
 type TorchRun = Omit<TorchResult, 'config' | 'status'>;
 
 function runTorchProcess(c: BenchConfig, o: Options, archFile: string, checkDir: string | null, threads: number, layout: Layout): Promise<TorchRun> {
-  const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)),
+  const args = [TORCH_SCRIPT, archFile, '--batch', String(c.batch), '--steps', String(o.steps), '--warmup', String(Math.max(1, o.warmup)), '--warmup-seconds', String(o.warmupSeconds),
     '--threads', String(threads), '--layouts', layout, '--seed', String(o.seed)];
   if (checkDir !== null) args.push('--check', checkDir);
   return new Promise((resolve, reject) => {
@@ -660,7 +669,7 @@ function renderReport(rep: Report): string {
   notes.push(
     `${m.cpu}, ${m.cores} cores${m.cpuFlags.length ? ` (${m.cpuFlags.join(' ')})` : ''}, ${m.memoryGB} GB, ${m.os}, node ${m.node}, tfjs ${m.tfjs}, torch ${m.torch ?? '-'}, ${rep.date}, ` +
       `load average ${m.loadAverage[0]} -> ${m.loadAverage[1]}. ` +
-      `Median over up to ${rep.options.steps} steps after ${rep.options.warmup} warm-up, fresh random inputs, ${rep.options.budgetSeconds} s budget per phase.`,
+      `Median over up to ${rep.options.steps} steps after ${rep.options.warmup}+ warm-up steps lasting ${rep.options.warmupSeconds}+ s, fresh random inputs, ${rep.options.budgetSeconds} s budget per phase.`,
   );
   parts.push(notes.join('\n'));
   return parts.join('\n\n');
@@ -713,7 +722,7 @@ async function main(argv: string[]): Promise<number> {
       let dumped = false;
       for (const backend of o.backends) {
         log(`tfjs ${backend} ${c.id}: ${o.warmup} warm-up + up to ${o.steps} steps, batch ${c.batch}`);
-        const job: WorkerJob = { backend, config: c, steps: o.steps, warmup: o.warmup, budgetSeconds: o.budgetSeconds, seed: o.seed };
+        const job: WorkerJob = { backend, config: c, steps: o.steps, warmup: o.warmup, warmupSeconds: o.warmupSeconds, budgetSeconds: o.budgetSeconds, seed: o.seed };
         const r = await spawnWorker(torchOk && !dumped ? { ...job, dumpDir } : job, o.timeoutSeconds);
         dumped ||= existsSync(path.join(dumpDir, 'dump.json'));
         if (r.status === 'unavailable') log(`  ${backend} unavailable: ${r.message}`);

@@ -16,7 +16,14 @@ const haveFashion = existsSync(join(FASHION_MNIST_DIR, 'train-images-idx3-ubyte.
 if (!haveFashion && process.env.EFFSCALE_REQUIRE_DATA) throw new Error(`EFFSCALE_REQUIRE_DATA is set but ${FASHION_MNIST_DIR} is missing: install dataset-fashion-mnist`);
 
 type Rec = { record: { kind: string; trial?: string; outcome?: { status: string } } };
-const journal = (dir: string): Rec[] => readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+/** The journal's records; a last line being written while the test polls is left for the next read. */
+const journal = (dir: string): Rec[] => readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').flatMap((l) => {
+  try {
+    return l.trim() ? [JSON.parse(l) as Rec] : [];
+  } catch {
+    return [];
+  }
+});
 const perTrial = (dir: string, kind: string) => {
   const m = new Map<string, number>();
   for (const { record: r } of journal(dir)) if (r.kind === kind) m.set(r.trial!, (m.get(r.trial!) ?? 0) + 1);

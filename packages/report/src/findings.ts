@@ -4,6 +4,7 @@
  * gives no verdict because its spread is unknown.
  */
 import type { Finding, Verdict } from './page.js';
+import { gridRows, hasCoefficients, rankGrid } from './search-rows.js';
 import { isDone, reportedMetric, seedStats, type CostRow, type NetworkRow, type ReportInput, type SeedStats } from './rows.js';
 
 type Metric = 'testTop1' | 'valTop1';
@@ -186,24 +187,15 @@ export function compoundFindings(rows: NetworkRow[]): Finding[] {
   }];
 }
 
-const sameCoefficients = (r: NetworkRow, c: { alpha: number; beta: number; gamma: number }) =>
-  Math.abs(r.alpha! - c.alpha) < 1e-9 && Math.abs(r.beta! - c.beta) < 1e-9 && Math.abs(r.gamma! - c.gamma) < 1e-9;
-
 /** The search: which point won on validation, against the runner-up and the paper's (1.2, 1.1, 1.15). */
 export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInput['search']>): Finding[] {
-  const grid = rows.filter((r) => r.series === 'search');
+  const grid = gridRows(rows);
   if (grid.length === 0) return [];
   const seeds = new Set(grid.map((r) => r.seed)).size;
-  // Ranked: points finished on every seed of the study (as `effscale search best`), chosen on validation.
-  const byId = new Map<string, NetworkRow[]>();
-  for (const r of grid) byId.set(r.id, [...(byId.get(r.id) ?? []), r]);
-  const ranked = [...byId.values()]
-    .filter((rs) => rs.length === seeds && rs.every(isDone))
-    .map((rs) => ({ r: rs[0], acc: seedStats(rs.map((x) => x.valTop1))!, test: seedStats(rs.map((x) => x.testTop1)) }))
-    .filter((x) => x.acc)
-    .sort((a, b) => b.acc.mean - a.acc.mean || a.r.id.localeCompare(b.r.id));
+  const points = new Set(grid.map((r) => r.id)).size;
+  const ranked = rankGrid(grid).map((p) => ({ r: p.rows[0], acc: p.val, test: p.test }));
   const claim = "the paper's coefficients win the search";
-  if (ranked.length === 0) return [{ claim, verdict: 'not enough data', text: `no grid point has finished on every seed yet (${byId.size} points)` }];
+  if (ranked.length === 0) return [{ claim, verdict: 'not enough data', text: `no grid point has finished on every seed yet (${points} points)` }];
   const w = ranked[0];
   const c6 = (x: number | null) => String(Number(x!.toPrecision(6)));
   const coeff = (r: NetworkRow) => `(${c6(r.alpha)}, ${c6(r.beta)}, ${c6(r.gamma)})`;
@@ -211,7 +203,7 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
     claim: 'winner', verdict: 'measured',
     text: `winner on validation: ${coeff(w.r)} with ${pct(w.acc.mean)} val top-1 (mean of ${w.acc.n} seed${w.acc.n === 1 ? '' : 's'}` +
       `${w.test ? `; test ${pct(w.test.mean)}` : ''}); its realized cost is ${w.r.costRatio.toFixed(3)}x the base against the constraint's target of ${search.target} ` +
-      `(alpha * beta^2 * gamma^2 = ${w.r.constraintValue?.toFixed(4)}); ${ranked.length} of ${byId.size} points ranked`,
+      `(alpha * beta^2 * gamma^2 = ${w.r.constraintValue?.toFixed(4)}); ${ranked.length} of ${points} points ranked`,
   }];
   const other = ranked.find((x) => x.r.sharedWith.indexOf(w.r.id) < 0 && x.r.id !== w.r.id && !w.r.sharedWith.includes(x.r.id));
   if (other) {
@@ -219,7 +211,7 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
     const v = judge(lead, spread, seeds >= 2);
     out.push({ claim: 'winner against the runner-up', verdict: v === 'held' ? 'measured' : v, text: `against the runner-up ${coeff(other.r)}: lead ${pt(lead)}, ${spreadWords(v, spread)}` });
   }
-  const pi = ranked.findIndex((x) => sameCoefficients(x.r, search.paper));
+  const pi = ranked.findIndex((x) => hasCoefficients(x.r, search.paper));
   const paper = `(${search.paper.alpha}, ${search.paper.beta}, ${search.paper.gamma})`;
   if (pi === 0) out.push({ claim, verdict: 'held', text: `the paper's ${paper} is the winner here` });
   else if (pi > 0) {
@@ -229,7 +221,7 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
     // The claim is the paper's: it holds when the winner's lead over the paper's point is inside the noise.
     const verdict: Verdict = v === 'held' ? 'not held' : v === 'not distinguishable' ? 'not distinguishable' : v;
     out.push({ claim, verdict, text: `the paper's ${paper} ranks ${pi + 1} of ${ranked.length}: the winner leads it by ${pt(lead)}, ${spreadWords(v, spread)}` });
-  } else if (grid.some((r) => sameCoefficients(r, search.paper))) {
+  } else if (grid.some((r) => hasCoefficients(r, search.paper))) {
     out.push({ claim, verdict: 'not enough data', text: `the paper's ${paper} is in the grid but not finished on every seed` });
   } else out.push({ claim, verdict: 'not enough data', text: `the paper's ${paper} is not in this grid (add it with --include ${search.paper.alpha},${search.paper.beta},${search.paper.gamma})` });
   const stopped = grid.filter((r) => r.status === 'stopped');

@@ -10,7 +10,8 @@ import { compoundVsSingleChart, saturationChart, widthSweepChart } from './satur
 import { costAccuracyChart, halvingChart, searchHeatmapChart } from './search.js';
 
 export { saturationChart, widthSweepChart, compoundVsSingleChart } from './saturation.js';
-export { searchHeatmapChart, costAccuracyChart, halvingChart, gridRows, type SearchInfo } from './search.js';
+export { searchHeatmapChart, costAccuracyChart, halvingChart, type SearchInfo } from './search.js';
+export { gridRows } from '../search-rows.js';
 export { roundingGapChart, familyChart } from './costs.js';
 export { trainingCurveChart } from './curves.js';
 export { CONFIG, DIMENSION_COLOR, HEIGHT, WIDTH } from './theme.js';

@@ -2,11 +2,10 @@
  * The coefficient search: the grid as heatmaps of mean validation accuracy (one per gamma), accuracy against the
  * realized cost, and the learning curves of successive halving.
  *
- * Grid points are the rows with dimension 'compound' and alpha, beta, gamma all set, except series starting with
- * 'equal-cost:' (the compound network of the equal-cost comparison). The search chooses on validation, so these
- * charts draw valTop1, never test. The winner is chosen as `effscale search best` and the findings choose it: among
- * points finished on every seed of the study, the highest mean val top-1, ties broken by id.
+ * Grid points and the winner come from search-rows.ts (the findings use the same rule). The search chooses on
+ * validation, so these charts draw valTop1, never test.
  */
+import { gridRows, hasCoefficients, rankGrid } from '../search-rows.js';
 import type { Chart } from '../page.js';
 import { isDone, seedStats, type NetworkRow, type ReportInput } from '../rows.js';
 import {
@@ -17,11 +16,7 @@ export type SearchInfo = NonNullable<ReportInput['search']>;
 
 const VAL = 'val top-1 (%)';
 
-export function gridRows(rows: readonly NetworkRow[]): NetworkRow[] {
-  return rows.filter((r) => r.series === 'search' && r.alpha !== null && r.beta !== null && r.gamma !== null);
-}
 
-const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 /** Coefficients as people read them: a solved 1.4142135623730951 is 1.41421. */
 const c6 = (x: number | null) => (x === null ? '?' : String(Number(x.toPrecision(6))));
 const coeff = (c: { alpha: number | null; beta: number | null; gamma: number | null }) => `(${c6(c.alpha)}, ${c6(c.beta)}, ${c6(c.gamma)})`;
@@ -53,7 +48,6 @@ interface GridPoint {
 
 function gridPoints(rows: readonly NetworkRow[], search: SearchInfo | null): GridPoint[] {
   const grid = gridRows(rows);
-  const studySeeds = new Set(grid.map((r) => r.seed)).size;
   const pts = fold(grid, 'valTop1').map((f): GridPoint => {
     const r = f.first;
     const byStatus = [...groupBy(f.rows, (x) => x.status)].map(([s, xs]) => `${xs.length} ${s}`);
@@ -64,13 +58,11 @@ function gridPoints(rows: readonly NetworkRow[], search: SearchInfo | null): Gri
       done: f.rows.filter(isDone).length, seeds: f.rows.length,
       stoppedMean: pctOrNull(seedStats(f.rows.filter((x) => x.status === 'stopped').map((x) => x.valTop1))?.mean ?? null),
       status: f.rows.every(isDone) ? 'done' : byStatus.join(', '),
-      winner: false, paper: search !== null && same(r.alpha!, search.paper.alpha) && same(r.beta!, search.paper.beta) && same(r.gamma!, search.paper.gamma),
+      winner: false, paper: search !== null && hasCoefficients(r, search.paper),
     };
   });
-  const ranked = pts
-    .filter((p) => p.mean !== null && p.done === p.seeds && p.seeds === studySeeds)
-    .sort((a, b) => b.mean! - a.mean! || a.id.localeCompare(b.id));
-  if (ranked.length) ranked[0].winner = true;
+  const [winner] = rankGrid(grid);
+  for (const p of pts) p.winner = p.id === winner?.id;
   return pts;
 }
 

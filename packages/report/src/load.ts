@@ -4,8 +4,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, PAPER_COEFFICIENTS, PRESET_NAMES, processAlive, scaleSpec, type NetworkSpec } from '@effscale/core';
-import { codeVersion, LOCK_FILE, readRunRecord, type EvalRow, type RunRecord } from '@effscale/core/train';
+import { ConfigError, PAPER_COEFFICIENTS, PRESET_NAMES, scaleSpec, type NetworkSpec } from '@effscale/core';
+import { codeVersion, readRunRecord, runLockHeld, type EvalRow, type RunRecord } from '@effscale/core/train';
 import { constraintProduct, countTotals } from '@effscale/flops';
 import { checkStudyName, exportRows, isFinished, JOURNAL_FILE, openFileJournal, openPostgresJournal, replay, type StudyState } from '@effscale/search';
 import type { CostRow, CurvePoint, NetworkRow, ReportInput, RowStatus } from './rows.js';
@@ -46,8 +46,6 @@ export async function readStudy(dir: string): Promise<StudyState> {
   }
 }
 
-const STATUS: Record<string, RowStatus> = { done: 'done', diverged: 'diverged', failed: 'failed', stopped: 'stopped', running: 'running', pending: 'pending', waiting: 'waiting' };
-
 export function studyRows(state: StudyState, annotate?: StudyAnnotator): NetworkRow[] {
   const grid = state.study.settings.grid as { phi?: string; base?: NetworkSpec };
   const phi = Number(grid.phi ?? 1);
@@ -56,20 +54,19 @@ export function studyRows(state: StudyState, annotate?: StudyAnnotator): Network
   return exportRows(state).map((r): NetworkRow => {
     const p = points.get(r.id)!;
     const net = scaleSpec(p.network);
-    const own = annotate?.(r.id) ?? {};
+    // A search point by default; an experiment's annotation says what the point stands for instead.
     return {
-      id: r.id, series: own.series ?? 'search', dimension: own.dimension ?? 'compound',
-      alpha: own.alpha !== undefined ? own.alpha : r.alpha, beta: own.beta !== undefined ? own.beta : r.beta,
-      gamma: own.gamma !== undefined ? own.gamma : r.gamma, phi: own.phi !== undefined ? own.phi : phi,
-      depthMult: own.depthMult ?? (base ? net.depth / base.depth : r.alpha ** phi),
-      widthMult: own.widthMult ?? (base ? net.width / base.width : r.beta ** phi),
-      resolutionMult: own.resolutionMult ?? (base ? net.resolution / base.resolution : r.gamma ** phi),
+      id: r.id, series: 'search', dimension: 'compound', alpha: r.alpha, beta: r.beta, gamma: r.gamma, phi,
+      depthMult: base ? net.depth / base.depth : r.alpha ** phi,
+      widthMult: base ? net.width / base.width : r.beta ** phi,
+      resolutionMult: base ? net.resolution / base.resolution : r.gamma ** phi,
       depth: net.depth, width: net.width, resolution: net.resolution,
       params: r.params, macs: r.macs, costRatio: r.costRatio, constraintValue: r.constraintValue,
-      seed: r.seed, status: STATUS[r.state], rung: r.rung, step: r.step,
+      seed: r.seed, status: r.state, rung: r.rung, step: r.step,
       valTop1: r.valTop1, valTop5: r.valTop5, valLoss: r.valLoss, testTop1: r.testTop1, testTop5: r.testTop5,
       wallSeconds: r.wallSeconds, sharedWith: r.sharedWith,
       curve: r.curve.map((c) => ({ step: c.step, epoch: null, trainLoss: c.trainLoss, valLoss: c.valLoss, valTop1: c.valTop1 })),
+      ...annotate?.(r.id),
     };
   });
 }
@@ -173,21 +170,12 @@ function readJsonl<T>(file: string): T[] {
   });
 }
 
-function lockAlive(dir: string): boolean {
-  try {
-    const o = JSON.parse(readFileSync(join(dir, LOCK_FILE), 'utf8')) as { pid: number; started: string | null };
-    return processAlive(o.pid, o.started);
-  } catch {
-    return false;
-  }
-}
-
 export function loadRun(dir: string): ReportInput {
   const run: RunRecord = readRunRecord(join(dir, 'run.json'));
   const evals = readJsonl<EvalRow>(join(dir, 'metrics.jsonl'));
   const finalFile = join(dir, 'final.json');
   const final = existsSync(finalFile) ? (JSON.parse(readFileSync(finalFile, 'utf8')) as { status: string; step: number }) : null;
-  const running = !final && lockAlive(dir);
+  const running = !final && runLockHeld(dir);
   const last = evals[evals.length - 1];
   const lastWith = <K extends keyof EvalRow>(k: K) => [...evals].reverse().find((e) => e[k] !== null)?.[k] ?? null;
   const costs = countTotals(run.network.spec);

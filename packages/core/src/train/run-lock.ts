@@ -20,8 +20,9 @@ export class RunLockedError extends CheckpointError {
   override name = 'RunLockedError';
 }
 
-function alive(owner: LockOwner): boolean {
-  return processAlive(owner.pid, owner.started);
+/** A lock counts as held when its owner runs on this host, or on another host (whose liveness cannot be checked here). */
+function holds(owner: LockOwner | null): boolean {
+  return owner !== null && (owner.host !== hostname() || processAlive(owner.pid, owner.started));
 }
 
 function readOwner(file: string): LockOwner | null {
@@ -37,6 +38,11 @@ function readOwner(file: string): LockOwner | null {
  * (same host, process no longer running) is taken over, so a killed training never blocks its own resume; a lock
  * held on another host is only reported (its liveness cannot be checked from here).
  */
+/** Whether a process holds the run directory now (a training in progress), by the rule acquireRunLock refuses with. */
+export function runLockHeld(dir: string): boolean {
+  return holds(readOwner(join(dir, LOCK_FILE)));
+}
+
 export function acquireRunLock(dir: string): { owner: LockOwner; tookOverFrom: LockOwner | null; release: () => void } {
   const file = join(dir, LOCK_FILE);
   const me: LockOwner = { pid: process.pid, host: hostname(), started: processStart(process.pid), since: new Date().toISOString() };
@@ -53,7 +59,7 @@ export function acquireRunLock(dir: string): { owner: LockOwner; tookOverFrom: L
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(e, 'lock the run directory', dir);
     }
     const owner = readOwner(file);
-    if (owner !== null && (owner.host !== me.host || alive(owner))) {
+    if (owner !== null && holds(owner)) {
       throw new RunLockedError(`the run directory '${dir}' is in use by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
         `wait for it, or choose another out directory${owner.host !== me.host ? `; if that process is gone, delete ${file}` : ''}`,
         { setting: 'outDir' });

@@ -8,6 +8,8 @@ import { buildPointSet, halvingPlan, JOURNAL_FILE, type StudySettings } from '@e
 import { UsageError } from '../errors.js';
 import { parseNumber, parseSweep } from '../numbers.js';
 import { runStudy } from '../study-runner.js';
+import { coefficientsFrom } from './scale.js';
+import { rowsCsv } from './search-report.js';
 import { BASE_FLAGS, TRAINING_FLAGS, WORKER_FLAGS, baseFromFlags, runFromFlags, trainingFromFlags } from '../study-flags.js';
 
 export const EXPERIMENT_HELP = `effscale experiment: the paper's scaling experiments at proxy scale, each one durable study
@@ -49,12 +51,7 @@ type Values = Partial<Record<keyof typeof EXPERIMENT_FLAGS, string | boolean>>;
 async function coefficients(v: Values): Promise<{ alpha: number; beta: number; gamma: number; from?: string }> {
   if (typeof v.from === 'string') {
     for (const c of ['alpha', 'beta', 'gamma'] as const) if (v[c] !== undefined) throw new UsageError(`--from takes the coefficients from the study; leave --${c} out`);
-    const { JOURNAL_FILE: J, openFileJournal, replay, winningCoefficients } = await import('@effscale/search');
-    if (!existsSync(join(v.from, J))) throw new UsageError(`--from '${v.from}' is not a study (no ${J} there)`);
-    const backend = await openFileJournal(v.from, { readOnly: true });
-    const c = winningCoefficients(replay(await backend.read(0)));
-    await backend.close();
-    return { alpha: c.alpha, beta: c.beta, gamma: c.gamma, from: v.from };
+    return { ...(await coefficientsFrom(v.from)), from: v.from };
   }
   const get = async (c: 'alpha' | 'beta' | 'gamma') => (typeof v[c] === 'string' ? parseNumber(c, v[c] as string) : PAPER_COEFFICIENTS[c]);
   return { alpha: await get('alpha'), beta: await get('beta'), gamma: await get('gamma') };
@@ -132,14 +129,13 @@ export async function runExperiment(name: string, dirArg: string | undefined, v:
   });
   if (code !== 0) return code;
   const input = await loadExperiment(dir);
-  const { stringify } = await import('csv-stringify/sync');
   writeFileAtomic(join(dir, 'rows.jsonl'), input.rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  writeFileAtomic(join(dir, 'rows.csv'), stringify(input.rows.map(({ curve: _c, sharedWith, ...r }) => ({ ...r, sharedWith: sharedWith.join(' ') })), { header: true }));
+  writeFileAtomic(join(dir, 'rows.csv'), rowsCsv(input.rows));
   writeFileAtomic(join(dir, 'provenance.json'), JSON.stringify(input.provenance, null, 2) + '\n');
   if (!opts.quietFindings) {
     const { findingsFor } = await import('@effscale/report');
     for (const f of findingsFor(input)) process.stderr.write(`[${f.verdict}] ${f.text}\n`);
-    process.stderr.write(`${state.trials.size} trainings; rows: ${join(dir, 'rows.csv')}; report: ${join(dir, 'report', 'index.html')}\n`);
+    process.stderr.write(`${state.trials.size} trainings; rows: ${join(dir, 'rows.csv')}${v['no-report'] ? '' : `; report: ${join(dir, 'report', 'index.html')}`}\n`);
   }
   return 0;
 }

@@ -21,8 +21,8 @@ Options: --base-resolution 224, --classes 1000, --channels 3 (for every column);
 
 type Coefficients = { alpha: number; beta: number; gamma: number };
 
-/** The coefficients a study found: its winner by validation accuracy. */
-async function coefficientsFrom(dir: string): Promise<Coefficients> {
+/** The coefficients a study found: its winner by validation accuracy (scale --from, experiment --from). */
+export async function coefficientsFrom(dir: string): Promise<Coefficients> {
   const { JOURNAL_FILE, openFileJournal, replay, winningCoefficients } = await import('@effscale/search');
   if (!existsSync(join(dir, JOURNAL_FILE))) throw new UsageError(`--from '${dir}' is not a study (no ${JOURNAL_FILE} there)`);
   const backend = await openFileJournal(dir, { readOnly: true });

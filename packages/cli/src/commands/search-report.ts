@@ -1,5 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
-import { bestReport, exportRows, type BestReport, type Comparison, type ResultRow, type StudyState } from '@effscale/search';
+import { bestReport, exportRows, type BestReport, type Comparison, type StudyState } from '@effscale/search';
 import { group, table } from '../format.js';
 
 export { bestReport, exportRows };
@@ -49,6 +49,7 @@ export function formatBest(r: BestReport): string {
   return lines.join('\n');
 }
 
-export function rowsCsv(rows: ResultRow[]): string {
+/** Rows as CSV: the learning curve left out (it is in the JSON), shared points joined by spaces. */
+export function rowsCsv<T extends { curve: unknown; sharedWith: string[] }>(rows: readonly T[]): string {
   return stringify(rows.map(({ curve: _c, sharedWith, ...r }) => ({ ...r, sharedWith: sharedWith.join(' ') })), { header: true });
 }

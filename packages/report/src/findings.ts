@@ -5,7 +5,7 @@
  */
 import type { Finding, Verdict } from './page.js';
 import { gridRows, hasCoefficients, rankGrid } from './search-rows.js';
-import { isDone, reportedMetric, seedStats, type CostRow, type NetworkRow, type ReportInput, type SeedStats } from './rows.js';
+import { coefficientsText, isDone, reportedMetric, seedStats, type CostRow, type NetworkRow, type ReportInput, type SeedStats } from './rows.js';
 
 type Metric = 'testTop1' | 'valTop1';
 
@@ -197,11 +197,9 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
   const claim = "the paper's coefficients win the search";
   if (ranked.length === 0) return [{ claim, verdict: 'not enough data', text: `no grid point has finished on every seed yet (${points} points)` }];
   const w = ranked[0];
-  const c6 = (x: number | null) => String(Number(x!.toPrecision(6)));
-  const coeff = (r: NetworkRow) => `(${c6(r.alpha)}, ${c6(r.beta)}, ${c6(r.gamma)})`;
   const out: Finding[] = [{
     claim: 'winner', verdict: 'measured',
-    text: `winner on validation: ${coeff(w.r)} with ${pct(w.acc.mean)} val top-1 (mean of ${w.acc.n} seed${w.acc.n === 1 ? '' : 's'}` +
+    text: `winner on validation: ${coefficientsText(w.r)} with ${pct(w.acc.mean)} val top-1 (mean of ${w.acc.n} seed${w.acc.n === 1 ? '' : 's'}` +
       `${w.test ? `; test ${pct(w.test.mean)}` : ''}); its realized cost is ${w.r.costRatio.toFixed(3)}x the base against the constraint's target of ${search.target} ` +
       `(alpha * beta^2 * gamma^2 = ${w.r.constraintValue?.toFixed(4)}); ${ranked.length} of ${points} points ranked`,
   }];
@@ -209,7 +207,7 @@ export function searchFindings(rows: NetworkRow[], search: NonNullable<ReportInp
   if (other) {
     const lead = w.acc.mean - other.acc.mean, spread = Math.max(range(w.acc), range(other.acc));
     const v = judge(lead, spread, seeds >= 2);
-    out.push({ claim: 'winner against the runner-up', verdict: v === 'held' ? 'measured' : v, text: `against the runner-up ${coeff(other.r)}: lead ${pt(lead)}, ${spreadWords(v, spread)}` });
+    out.push({ claim: 'winner against the runner-up', verdict: v === 'held' ? 'measured' : v, text: `against the runner-up ${coefficientsText(other.r)}: lead ${pt(lead)}, ${spreadWords(v, spread)}` });
   }
   const pi = ranked.findIndex((x) => hasCoefficients(x.r, search.paper));
   const paper = `(${search.paper.alpha}, ${search.paper.beta}, ${search.paper.gamma})`;

@@ -8,7 +8,7 @@ import { ConfigError, PAPER_COEFFICIENTS, PRESET_NAMES, scaleSpec, type NetworkS
 import { codeVersion, readRunRecord, runLockHeld, type EvalRow, type RunRecord } from '@effscale/core/train';
 import { constraintProduct, countTotals } from '@effscale/flops';
 import { checkStudyName, exportRows, isFinished, JOURNAL_FILE, openFileJournal, openPostgresJournal, replay, type StudyState } from '@effscale/search';
-import type { CostRow, CurvePoint, NetworkRow, ReportInput, RowStatus } from './rows.js';
+import { coefficientsText, type CostRow, type CurvePoint, type NetworkRow, type ReportInput, type RowStatus } from './rows.js';
 
 export type ResultKind = 'study' | 'experiment' | 'run';
 
@@ -213,8 +213,7 @@ export interface CostSweep {
 
 export function costRows(sweep: CostSweep): CostRow[] {
   const c = { alpha: sweep.alpha ?? PAPER_COEFFICIENTS.alpha, beta: sweep.beta ?? PAPER_COEFFICIENTS.beta, gamma: sweep.gamma ?? PAPER_COEFFICIENTS.gamma };
-  const c6 = (x: number) => String(Number(x.toPrecision(6)));
-  const family = `compound (${c6(c.alpha)}, ${c6(c.beta)}, ${c6(c.gamma)})`;
+  const family = `compound ${coefficientsText(c)}`;
   const product = constraintProduct(c);
   const one = (spec: NetworkSpec) => ({ s: scaleSpec(spec), k: countTotals(spec) });
   const base = one({ selector: { kind: 'compound', phi: 0, ...c } });

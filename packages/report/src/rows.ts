@@ -126,3 +126,10 @@ export function reportedMetric(rows: readonly NetworkRow[]): 'testTop1' | 'valTo
 }
 
 export const METRIC_TITLE: Record<'testTop1' | 'valTop1', string> = { testTop1: 'test top-1 (%)', valTop1: 'val top-1 (%)' };
+
+/** A coefficient as people read it: a solved 1.4142135623730951 is 1.41421. */
+export const coefficient = (x: number | null): string => (x === null ? '?' : String(Number(x.toPrecision(6))));
+
+/** '(alpha, beta, gamma)' to 6 digits. */
+export const coefficientsText = (c: { alpha: number | null; beta: number | null; gamma: number | null }): string =>
+  `(${coefficient(c.alpha)}, ${coefficient(c.beta)}, ${coefficient(c.gamma)})`;

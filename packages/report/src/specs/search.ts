@@ -7,7 +7,7 @@
  */
 import { gridRows, hasCoefficients, rankGrid } from '../search-rows.js';
 import type { Chart } from '../page.js';
-import { isDone, seedStats, type NetworkRow, type ReportInput } from '../rows.js';
+import { coefficient, coefficientsText, isDone, seedStats, type NetworkRow, type ReportInput } from '../rows.js';
 import {
   FONT_SIZE, HEIGHT, STATUS_COLOR, STATUS_SHAPE, WIDTH, fold, groupBy, linearDomain, notDrawn, pct, pctOrNull, round, short, themed,
 } from './theme.js';
@@ -17,9 +17,6 @@ export type SearchInfo = NonNullable<ReportInput['search']>;
 const VAL = 'val top-1 (%)';
 
 
-/** Coefficients as people read them: a solved 1.4142135623730951 is 1.41421. */
-const c6 = (x: number | null) => (x === null ? '?' : String(Number(x.toPrecision(6))));
-const coeff = (c: { alpha: number | null; beta: number | null; gamma: number | null }) => `(${c6(c.alpha)}, ${c6(c.beta)}, ${c6(c.gamma)})`;
 /** Facet by gamma only when a few gammas span the grid; a solved gamma (one per alpha, beta) goes on the rows instead. */
 const MAX_GAMMA_PANELS = 4;
 
@@ -86,10 +83,10 @@ const TOOLTIP = [
 /** How the winner and the paper's point are marked, in words: "black outline: the winner (...) at 77.92%". */
 function markWords(pts: GridPoint[], search: SearchInfo | null, marks: { winner: string; paper: string }): string[] {
   const w = pts.find((p) => p.winner);
-  const out = [w ? `${marks.winner}: the winner ${coeff(w)} at ${w.mean!.toFixed(2)}%` : 'no point finished on every seed yet, so no winner'];
+  const out = [w ? `${marks.winner}: the winner ${coefficientsText(w)} at ${w.mean!.toFixed(2)}%` : 'no point finished on every seed yet, so no winner'];
   if (search === null) return out;
   const p = pts.find((x) => x.paper);
-  const paper = `the paper's ${coeff(search.paper)}`;
+  const paper = `the paper's ${coefficientsText(search.paper)}`;
   if (!p) out.push(`${paper} is not in the grid`);
   else if (p.winner) out[0] += `, which is ${paper} (${marks.paper})`;
   else out.push(`${marks.paper}: ${paper}${p.mean === null ? ' (not finished)' : ` at ${p.mean.toFixed(2)}%`}`);
@@ -111,8 +108,8 @@ export function searchHeatmapChart(rows: readonly NetworkRow[], search: SearchIn
     ...p,
     label: p.mean === null ? (p.status.includes('running') ? 'running' : p.status.split(', ')[0].replace(/^\d+ /, '')) : `${p.mean.toFixed(1)}${p.done < p.seeds ? '*' : ''}`,
     dark: p.mean !== null && p.mean >= mid,
-    gammaText: c6(p.gamma),
-    row: `${c6(p.beta)} / ${c6(p.gamma)}`,
+    gammaText: coefficient(p.gamma),
+    row: `${coefficient(p.beta)} / ${coefficient(p.gamma)}`,
     rowKey: p.beta * 1e6 + p.gamma,
   }));
   const alphas = new Set(pts.map((p) => p.alpha)).size, betas = new Set(pts.map((p) => p.beta)).size, gammas = new Set(pts.map((p) => p.gamma)).size;

@@ -29,7 +29,7 @@ describe('effscale train / eval / predict', () => {
     expect(t.code, t.err).toBe(0);
     const result = JSON.parse(t.out);
     expect(result).toMatchObject({ completed: true, step: 6 });
-    expect(t.err).toMatch(/backend wasm \(tfjs 4\.22\.0, 1 thread\)/);
+    expect(t.err).toMatch(/backend wasm \(tfjs 4\.22\.0, 1 thread; kernels (relaxed-simd, (un)?fused multiply-add|simd)\)/);
     expect(t.err).toMatch(/step 6\/6/); // plain progress lines when stderr is not a terminal
     for (const f of ['run.json', 'final.json', 'metrics.jsonl', 'metrics.csv', 'class_indices.json', 'checkpoint/model.json']) {
       expect(existsSync(join(out, f)), f).toBe(true);

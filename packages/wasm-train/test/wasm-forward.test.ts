@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setSimdKernelsEnabled } from '../src/index.js';
+import { setSimdKernelsEnabled, setSimdVariant, wasmTrainingKernelsInfo } from '../src/index.js';
 import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
@@ -29,12 +29,18 @@ for (const k of [3, 5]) for (const stride of [1, 2]) for (const pad of ['same', 
 dwCases.push({ n: 1, h: 2, w: 3, c: 20, k: 5, stride: 1, pad: 'same' }); // taps beyond both edges
 dwCases.push({ n: 3, h: 16, w: 16, c: 48, k: 3, stride: 2, pad: 'same' });
 
-describe.each([true, false])('wasm forward kernels match the cpu backend (SIMD %s)', (simd) => {
+// Both builds of the SIMD kernels (relaxed: fused multiply-adds), and none (stock-kernel compositions).
+describe.each(['relaxed-simd', 'simd', 'off'] as const)('wasm forward kernels match the cpu backend (SIMD kernels: %s)', (mode) => {
   beforeAll(async () => {
     await initWasm();
-    setSimdKernelsEnabled(simd);
+    setSimdKernelsEnabled(mode !== 'off');
+    if (mode !== 'off') setSimdVariant(mode);
+    expect(wasmTrainingKernelsInfo()?.variant).toBe(mode === 'off' ? undefined : mode);
   });
-  afterAll(() => setSimdKernelsEnabled(true));
+  afterAll(() => {
+    setSimdKernelsEnabled(true);
+    setSimdVariant('auto');
+  });
 
   it.each(dwCases)('depthwise conv $n x $h x $w x $c, k$k s$stride $pad', async (c) => {
     const x = random(c.n * c.h * c.w * c.c);

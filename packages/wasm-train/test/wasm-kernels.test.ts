@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers tfjs-core's gradient functions (the core node bundle does not).
 import '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { setSimdKernelsEnabled } from '../src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setSimdKernelsEnabled, setSimdVariant, wasmTrainingKernelsInfo } from '../src/index.js';
 import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
@@ -48,10 +48,13 @@ for (const k of [1, 3, 5]) for (const stride of [1, 2]) for (const pad of ['same
 const name = (c: Case) => `k${c.k} s${c.stride} ${c.pad} ${c.size}x${c.size}` + (c.mult > 1 ? ` x${c.mult}` : '');
 const worst = { conv: 0, depthwise: 0 };
 
-describe('wasm training kernels match the cpu backend', () => {
+describe.each(['relaxed-simd', 'simd'] as const)('wasm training kernels match the cpu backend (%s build)', (variant) => {
   beforeAll(async () => {
     await initWasm();
+    setSimdVariant(variant);
+    expect(wasmTrainingKernelsInfo()?.variant).toBe(variant);
   });
+  afterAll(() => setSimdVariant('auto'));
 
   it.each(cases)('conv2d gradients: $k/$stride/$pad/$size', async (c) => {
     const e = await compare((x, w) => tf.conv2d(x, w, c.stride, c.pad), [2, c.size, c.size, 3], [c.k, c.k, 3, 5]);

@@ -127,7 +127,7 @@ export async function trainCommand(argv: string[]): Promise<number | void> {
         log(`data ${r.data.name}: ${r.data.trainCount} train / ${r.data.valCount} val / ${r.data.testCount} test from ${r.data.source}; ` +
           `evaluating on ${r.data.evalSplit}; augment ${r.data.augment}`);
         if (e.resumedFrom) log(`resuming at step ${e.resumedFrom.step} of ${e.totalSteps} (horizon ${r.budget.horizon})`);
-        log(`backend ${r.backend.name} (tfjs ${r.backend.version}, ${r.backend.threads} thread${r.backend.threads === 1 ? '' : 's'}); recipe ${r.recipe.name} (${r.recipe.optimizer}); seed ${r.seed}; out ${out}`);
+        log(`backend ${r.backend.name} (tfjs ${r.backend.version}, ${r.backend.threads} thread${r.backend.threads === 1 ? '' : 's'}${r.backend.kernels ? `; kernels ${r.backend.kernels}` : ''}); recipe ${r.recipe.name} (${r.recipe.optimizer}); seed ${r.seed}; out ${out}`);
         if (v.verbose) for (const f of r.backend.fallbacks) log(`  backend fallback: ${f}`);
         progress.start(e.totalSteps, e.resumedFrom?.step ?? 0, 'train');
         break;

@@ -8,7 +8,7 @@ import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './lo
 import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
 import { adapterLabel, type WebgpuAdapterInfo } from './webgpu/dawn.js';
-import { registerWasmTrainingKernels } from '@effscale/wasm-train';
+import { registerWasmTrainingKernels, setSimdVariant, wasmTrainingKernelsInfo, type SimdVariantRequest } from '@effscale/wasm-train';
 
 export interface BackendInfo {
   /** What actually runs. */
@@ -22,7 +22,14 @@ export interface BackendInfo {
   fallbacks: string[];
   /** webgpu only: the adapter Dawn opened (vendor, architecture, device, description, software or not). */
   adapter?: WebgpuAdapterInfo;
+  /**
+   * wasm only: which build of the training kernels runs ('relaxed-simd, fused multiply-add', 'simd'): results of the
+   * two differ in the last bits. EFFSCALE_WASM_KERNELS=simd chooses the plain build (the same bits on every CPU).
+   */
+  kernels?: string;
 }
+
+const WASM_KERNEL_BUILDS: readonly SimdVariantRequest[] = ['auto', 'relaxed-simd', 'simd'];
 
 export interface InitBackendOptions {
   /** Log each failed candidate and the final choice. */
@@ -190,6 +197,11 @@ function hasGpuDeviceNodes(): boolean {
 }
 
 async function tryWasm(): Promise<Chosen> {
+  const build = (process.env.EFFSCALE_WASM_KERNELS ?? 'auto') as SimdVariantRequest;
+  if (!WASM_KERNEL_BUILDS.includes(build)) {
+    throw new BackendError(`EFFSCALE_WASM_KERNELS '${build}' is not a kernel build (allowed: ${WASM_KERNEL_BUILDS.join(', ')})`);
+  }
+  setSimdVariant(build);
   // Before the backend initializes, so the engine sees the training kernels from the start.
   registerWasmTrainingKernels();
   let ok: boolean;
@@ -199,7 +211,9 @@ async function tryWasm(): Promise<Chosen> {
     throw new CandidateFailed(`wasm: failed to initialize (${String((err as Error)?.message ?? err).split('\n')[0]})`);
   }
   if (!ok) throw new CandidateFailed('wasm: the backend failed to initialize');
-  return { name: 'wasm', version: tf.version_core, threads: getThreadsCount() };
+  const simd = wasmTrainingKernelsInfo();
+  const kernels = simd === undefined ? 'stock' : simd.variant === 'simd' ? 'simd' : `relaxed-simd, ${simd.fusedMultiplyAdd ? 'fused' : 'unfused'} multiply-add`;
+  return { name: 'wasm', version: tf.version_core, threads: getThreadsCount(), kernels };
 }
 
 async function tryCpu(): Promise<Chosen> {

@@ -2,6 +2,24 @@
 // memory: every pointer is a byte offset of a tensor (or scratch tensor) in that heap. No data
 // segments, no allocation: the module never writes outside the ranges it is given.
 
+
+// a * b + c, fused (one rounding) in the relaxed-SIMD build where the CPU has FMA, else multiply then add
+// (the plain build: the same bits as c + a * b). Used by the convolution kernels only: the batchnorm,
+// swish and Adam kernels keep tfjs-core's operation order exactly.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// 1 when madd rounds once (a relaxed-SIMD build on a CPU with FMA), 0 when it rounds twice: with
+// a = b = 1 + 2^-23 and c = -(1 + 2^-22), a * b rounds to -c, so only a fused madd leaves 2^-46.
+export function maddIsFused(): i32 {
+  const a = f32x4.splat(reinterpret<f32>(0x3f800001));
+  const c = f32x4.splat(-reinterpret<f32>(0x3f800002));
+  return f32x4.extract_lane(madd(a, a, c), 0) != 0 ? 1 : 0;
+}
+
 // dst[o, i] = scale * sum over m of src[o, m, i]; rows are summed in blocks of 64 into `scratch`
 // (inner floats) to keep float32 rounding error low.
 export function reduceMiddle(src: usize, dst: usize, scratch: usize, outer: i32, mid: i32, inner: i32, scale: f32): void {
@@ -44,7 +62,7 @@ function fmaInto(a: usize, b: usize, c: usize, n: i32): void {
   let i = 0;
   for (; i < n4; i += 4) {
     const off = <usize>i << 2;
-    v128.store(a + off, f32x4.add(v128.load(a + off), f32x4.mul(v128.load(b + off), v128.load(c + off))));
+    v128.store(a + off, madd(v128.load(b + off), v128.load(c + off), v128.load(a + off)));
   }
   for (; i < n; i++) {
     const off = <usize>i << 2;
@@ -164,13 +182,13 @@ export function pointwiseFilterGrad(x: usize, dy: usize, df: usize, scratch: usi
           const y0 = v128.load(yp);
           const y1 = v128.load(yp, 16);
           let s = v128.load32_splat(xp);
-          c00 = f32x4.add(c00, f32x4.mul(s, y0)); c01 = f32x4.add(c01, f32x4.mul(s, y1));
+          c00 = madd(s, y0, c00); c01 = madd(s, y1, c01);
           s = v128.load32_splat(xp, 4);
-          c10 = f32x4.add(c10, f32x4.mul(s, y0)); c11 = f32x4.add(c11, f32x4.mul(s, y1));
+          c10 = madd(s, y0, c10); c11 = madd(s, y1, c11);
           s = v128.load32_splat(xp, 8);
-          c20 = f32x4.add(c20, f32x4.mul(s, y0)); c21 = f32x4.add(c21, f32x4.mul(s, y1));
+          c20 = madd(s, y0, c20); c21 = madd(s, y1, c21);
           s = v128.load32_splat(xp, 12);
-          c30 = f32x4.add(c30, f32x4.mul(s, y0)); c31 = f32x4.add(c31, f32x4.mul(s, y1));
+          c30 = madd(s, y0, c30); c31 = madd(s, y1, c31);
           xp += xr;
           yp += yr;
         }
@@ -216,7 +234,7 @@ function pointwiseEdge(x: usize, dy: usize, df: usize, m0: i32, m1: i32, ci: i32
       let b = b0;
       for (; b + 4 <= co; b += 4) {
         const off = <usize>b << 2;
-        v128.store(row + off, f32x4.add(v128.load(row + off), f32x4.mul(sv, v128.load(yp + off))));
+        v128.store(row + off, madd(sv, v128.load(yp + off), v128.load(row + off)));
       }
       for (; b < co; b++) {
         const off = <usize>b << 2;
@@ -398,13 +416,13 @@ export function gemm(a: usize, b: usize, c: usize, m: i32, k: i32, n: i32): void
             const b0 = v128.load(bp);
             const b1 = v128.load(bp, 16);
             let s = v128.load32_splat(ap);
-            c00 = f32x4.add(c00, f32x4.mul(s, b0)); c01 = f32x4.add(c01, f32x4.mul(s, b1));
+            c00 = madd(s, b0, c00); c01 = madd(s, b1, c01);
             s = v128.load32_splat(ap + ar);
-            c10 = f32x4.add(c10, f32x4.mul(s, b0)); c11 = f32x4.add(c11, f32x4.mul(s, b1));
+            c10 = madd(s, b0, c10); c11 = madd(s, b1, c11);
             s = v128.load32_splat(ap + 2 * ar);
-            c20 = f32x4.add(c20, f32x4.mul(s, b0)); c21 = f32x4.add(c21, f32x4.mul(s, b1));
+            c20 = madd(s, b0, c20); c21 = madd(s, b1, c21);
             s = v128.load32_splat(ap + 3 * ar);
-            c30 = f32x4.add(c30, f32x4.mul(s, b0)); c31 = f32x4.add(c31, f32x4.mul(s, b1));
+            c30 = madd(s, b0, c30); c31 = madd(s, b1, c31);
             ap += 4;
             bp += br;
           }
@@ -649,10 +667,10 @@ export function depthwiseConv(
             let xq = x + <usize>((b * h + i0 + u) * w + j0 + v0) * cb + (<usize>ch << 2);
             let fq = f + <usize>(u * kw + v0) * cb + (<usize>ch << 2);
             for (let v = v0; v < v1; v++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(fq)));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load(xq, 16), v128.load(fq, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load(xq, 32), v128.load(fq, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load(xq, 48), v128.load(fq, 48)));
+              a0 = madd(v128.load(xq), v128.load(fq), a0);
+              a1 = madd(v128.load(xq, 16), v128.load(fq, 16), a1);
+              a2 = madd(v128.load(xq, 32), v128.load(fq, 32), a2);
+              a3 = madd(v128.load(xq, 48), v128.load(fq, 48), a3);
               xq += cb;
               fq += cb;
             }
@@ -666,7 +684,7 @@ export function depthwiseConv(
             let xq = x + <usize>((b * h + i0 + u) * w + j0 + v0) * cb + (<usize>ch << 2);
             let fq = f + <usize>(u * kw + v0) * cb + (<usize>ch << 2);
             for (let v = v0; v < v1; v++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(fq)));
+              a0 = madd(v128.load(xq), v128.load(fq), a0);
               xq += cb;
               fq += cb;
             }
@@ -728,10 +746,10 @@ export function depthwiseFilterGradRows(
             let xq = xs + (<usize>ch << 2);
             let gq = gs + (<usize>ch << 2);
             for (let j = j0; j < j1; j++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(gq)));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load(xq, 16), v128.load(gq, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load(xq, 32), v128.load(gq, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load(xq, 48), v128.load(gq, 48)));
+              a0 = madd(v128.load(xq), v128.load(gq), a0);
+              a1 = madd(v128.load(xq, 16), v128.load(gq, 16), a1);
+              a2 = madd(v128.load(xq, 32), v128.load(gq, 32), a2);
+              a3 = madd(v128.load(xq, 48), v128.load(gq, 48), a3);
               xq += xstep;
               gq += cb;
             }
@@ -746,7 +764,7 @@ export function depthwiseFilterGradRows(
             let xq = xs + (<usize>ch << 2);
             let gq = gs + (<usize>ch << 2);
             for (let j = j0; j < j1; j++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load(xq), v128.load(gq)));
+              a0 = madd(v128.load(xq), v128.load(gq), a0);
               xq += xstep;
               gq += cb;
             }

@@ -485,6 +485,53 @@ export function sigmoidGrad(dy: usize, y: usize, dx: usize, n: i32): void {
   }
 }
 
+// Swish forward: s = sigmoid(x) and y = x * s in one pass (s is kept for the gradient). exp(-|x|)
+// is Cephes' expf (range reduction by ln 2 in two parts, degree-5 polynomial; ~1 ulp), so s is
+// within a few ulp of 1 / (1 + exp(-x)) and never overflows: s = 1 / (1 + e) for x >= 0 and
+// e / (1 + e) for x < 0, with e = exp(-|x|) in (0, 1].
+export function swishForward(x: usize, y: usize, s: usize, n: i32): void {
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const off = <usize>i << 2;
+    const xv = v128.load(x + off);
+    const sv = sigmoid4(xv);
+    v128.store(s + off, sv);
+    v128.store(y + off, f32x4.mul(xv, sv));
+  }
+  for (; i < n; i++) {
+    const off = <usize>i << 2;
+    const xv = f32x4.splat(load<f32>(x + off));
+    const sv = sigmoid4(xv);
+    store<f32>(s + off, f32x4.extract_lane(sv, 0));
+    store<f32>(y + off, f32x4.extract_lane(f32x4.mul(xv, sv), 0));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function sigmoid4(xv: v128): v128 {
+  const one = f32x4.splat(1);
+  const magic = f32x4.splat(12582912.0); // 1.5 * 2^23: adding it rounds to an integer, kept in the low mantissa bits
+  // z = -|x| (the sign bit set), clamped where exp(z) would leave the normal range (sigmoid is 0 or 1 there in
+  // float32); pmax is one instruction, and NaN still comes through (it is the first operand of the comparison).
+  // 87.33654 = -ln(2^-126).
+  const z = f32x4.pmax(v128.or(xv, f32x4.splat(-0.0)), f32x4.splat(-87.33654));
+  const kb = madd(z, f32x4.splat(1.44269504), magic);
+  const k = f32x4.sub(kb, magic);
+  const r = madd(k, f32x4.splat(2.12194440e-4), madd(k, f32x4.splat(-0.693359375), z));
+  let p = madd(f32x4.splat(1.9875691500e-4), r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(madd(p, f32x4.mul(r, r), r), one);
+  // p * 2^k, k in [-126, 0]: k + 127 in the exponent field (the magic number's bits above vanish in the shift).
+  const e = f32x4.mul(p, i32x4.shl(i32x4.add(kb, i32x4.splat(127)), 23));
+  const num = v128.bitselect(e, one, f32x4.lt(xv, f32x4.splat(0)));
+  // Below the clamp the sigmoid is under float32's smallest normal: 0, as 1 / (1 + exp(-x)) gives in float32.
+  return v128.andnot(f32x4.div(num, f32x4.add(one, e)), f32x4.lt(xv, f32x4.splat(-87.33654)));
+}
+
 // Per-channel sum of squared deviations: out[i] = sum over rows of (x[row, i] - mean[i])^2, rows in
 // blocks of 64 through `scratch` (c floats).
 export function sumSquaredDeviation(x: usize, mean: usize, out: usize, scratch: usize, rows: i32, c: i32): void {

@@ -23,7 +23,7 @@ import { identityConfig } from './identity.js';
 import { makeReduceConfig } from './reduce.js';
 import { makeMeanGradConfig, makeSumGradConfig } from './reduce-grad.js';
 import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
-import { swishGradKernelConfig } from './swish-grad.js';
+import { swishGradKernelConfig, swishKernelConfig } from './swish-grad.js';
 import { makeTileConfig } from './tile.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
@@ -46,6 +46,7 @@ function trainingKernels(): KernelConfig[] {
     ...BROADCAST_OPS.map((op) => makeBroadcastConfig(op, stock(op))),
     sigmoidGradKernelConfig,
     swishGradKernelConfig,
+    swishKernelConfig,
     batchNormTrainConfig,
     batchNormTrainGradConfig,
   ];

@@ -19,6 +19,7 @@ export interface SimdKernels {
   gemm(a: number, b: number, c: number, m: number, k: number, n: number): void;
   sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
   swishGrad(dy: number, x: number, s: number, dx: number, n: number): void;
+  swishForward(x: number, y: number, s: number, n: number): void;
   sumSquaredDeviation(x: number, mean: number, out: number, scratch: number, rows: number, c: number): void;
   batchNormGradSums(dy: number, x: number, mean: number, sumDy: number, sumDyXmu: number, scratch: number, rows: number, c: number): void;
   batchNormGradApply(dy: number, x: number, mean: number, a: number, b: number, k: number, dx: number, rows: number, c: number): void;
@@ -53,6 +54,7 @@ export const SIMD_KERNEL_ARITY = {
   gemm: 6,
   sigmoidGrad: 4,
   swishGrad: 5,
+  swishForward: 4,
   sumSquaredDeviation: 6,
   batchNormGradSums: 8,
   batchNormGradApply: 9,

@@ -18,3 +18,21 @@ export const swishGradKernelConfig: KernelConfig = {
     return out;
   }) as KernelFunc,
 };
+
+/** A wasm-only kernel: [y, s] with s = sigmoid(x) (SIMD, within a few ulp of tfjs' Sigmoid) and y = x * s, one pass. */
+export const SWISH = 'EffscaleSwish';
+
+export const swishKernelConfig: KernelConfig = {
+  kernelName: SWISH,
+  backendName: 'wasm',
+  kernelFunc: ((args: Parameters<KernelFunc>[0]) => {
+    const backend = asWasmBackend(args.backend);
+    const { x } = args.inputs as { x: TensorInfo };
+    const simd = simdKernels(backend);
+    if (simd === undefined) throw new Error(`${SWISH} needs the SIMD kernels (they are off or cannot attach)`);
+    const y = backend.makeOutput(x.shape, 'float32');
+    const s = backend.makeOutput(x.shape, 'float32');
+    simd.swishForward(bytePtr(backend, x), bytePtr(backend, y), bytePtr(backend, s), sizeOf(x.shape));
+    return [y, s];
+  }) as KernelFunc,
+};

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { batchNormTraining } from './batch-norm-training.js';
+import { batchNormSwishTraining, batchNormTraining } from './batch-norm-training.js';
 import { asWasmBackend, f32Offset, heapF32 } from './wasm-kernels/heap.js';
 import { simdKernels } from './wasm-kernels/simd.js';
 
@@ -76,12 +76,24 @@ export class FusedBatchNormalization extends tfl.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const [gamma, beta, movingMean, movingVariance] = [this.gamma, this.beta, this.movingMean, this.movingVariance];
-    if (!gamma || !beta || !movingMean || !movingVariance) throw new Error(`${this.name}: called before build`);
     if (kwargs.training !== true) {
+      const [gamma, beta, movingMean, movingVariance] = this.variables();
       return tf.batchNorm(x, movingMean.read(), movingVariance.read(), beta.read(), gamma.read(), this.epsilon);
     }
-    const { y, mean, variance } = batchNormTraining(x, gamma.read(), beta.read(), this.epsilon);
+    return this.train(x, batchNormTraining);
+  }
+
+  /**
+   * A training step's swish(this layer(x)), for a swish layer that is the only reader of this layer's output:
+   * batchNormSwishTraining (one kernel each way on wasm) with the moving averages updated as call() does.
+   */
+  trainingCallWithSwish(x: tf.Tensor): tf.Tensor {
+    return this.train(x, batchNormSwishTraining);
+  }
+
+  private train(x: tf.Tensor, op: typeof batchNormTraining): tf.Tensor {
+    const [gamma, beta, movingMean, movingVariance] = this.variables();
+    const { y, mean, variance } = op(x, gamma.read(), beta.read(), this.epsilon);
     const decay = 1 - this.momentum;
     for (const [moving, batch] of [[movingMean, mean], [movingVariance, variance]] as const) {
       if (!movingAverageInPlace(moving, batch, decay)) {
@@ -91,6 +103,12 @@ export class FusedBatchNormalization extends tfl.layers.Layer {
       }
     }
     return y;
+  }
+
+  private variables(): [tfl.LayerVariable, tfl.LayerVariable, tfl.LayerVariable, tfl.LayerVariable] {
+    const [gamma, beta, movingMean, movingVariance] = [this.gamma, this.beta, this.movingMean, this.movingVariance];
+    if (!gamma || !beta || !movingMean || !movingVariance) throw new Error(`${this.name}: called before build`);
+    return [gamma, beta, movingMean, movingVariance];
   }
 
   override getConfig(): tf.serialization.ConfigDict {

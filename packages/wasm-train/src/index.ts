@@ -5,7 +5,8 @@ export {
   setSimdKernelsEnabled, setSimdVariant, SIMD_KERNEL_ARITY, type SimdKernels, type SimdKernelsInfo, type SimdVariantRequest,
 } from './wasm-kernels/simd.js';
 export { wasmTrainingKernelsInfo } from './wasm-kernels/info.js';
-export { batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
+export { batchNormSwishTraining, batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
+export { trainingForward } from './training-forward.js';
 export { FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig } from './batch-norm-layer.js';
 export { swish, FusedSwish, fusedSwish } from './swish.js';
 export { FusedAdamOptimizer } from './fused-adam.js';

@@ -18,6 +18,7 @@ import { learningRateAt } from './recipes.js';
 import { acquireRunLock } from './run-lock.js';
 import { checkRunDir, preparePlan, resolveSettings, type Plan } from './run-plan.js';
 import type { TrainOptions, TrainResult, TrainStatus } from './types.js';
+import { trainingForward } from '@effscale/wasm-train';
 
 export type { RunRecord, SplitName, TrainEvent, TrainOptions, TrainResult, TrainStatus } from './types.js';
 
@@ -134,7 +135,7 @@ function trainStep(plan: Plan, s: Session, b: Batch, lr: number): tf.Scalar {
     const y = smoothing > 0 ? tf.add(tf.mul(hot, 1 - smoothing), smoothing / arch.classes) : hot;
     let probsSum: tf.Tensor | undefined;
     const { value, grads } = s.optimizer.computeGradients(() => {
-      const probs = s.model.apply(x, { training: true }) as tf.Tensor;
+      const probs = trainingForward(s.model, x);
       probsSum = tf.keep(tf.sum(probs)); // off the loss's path: no gradient, survives the gradient scope
       return crossEntropy(y, probs);
     }, s.vars);

@@ -623,6 +623,118 @@ export function batchNormGradApply(dy: usize, x: usize, mean: usize, a: usize, b
   }
 }
 
+// Batchnorm followed by swish (one op in training): the normalized y is never stored. y = (x - mean[k])
+// * a[k] + offset[k] (batchNormApply's arithmetic, so the same bits), its sigmoid s saved for the
+// gradient, out = y * s. Tails of channels go through the same vector arithmetic, one lane used.
+export function batchNormSwishApply(x: usize, mean: usize, a: usize, offset: usize, out: usize, s: usize, rows: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  let p: usize = 0;
+  for (let r = 0; r < rows; r++) {
+    let k = 0;
+    for (; k < c4; k += 4) {
+      const off = <usize>k << 2;
+      const y = bnY4(v128.load(x + p + off), v128.load(mean + off), v128.load(a + off), v128.load(offset + off));
+      const sv = sigmoid4(y);
+      v128.store(s + p + off, sv);
+      v128.store(out + p + off, f32x4.mul(y, sv));
+    }
+    for (; k < c; k++) {
+      const off = <usize>k << 2;
+      const y = bnY4(f32x4.splat(load<f32>(x + p + off)), f32x4.splat(load<f32>(mean + off)), f32x4.splat(load<f32>(a + off)), f32x4.splat(load<f32>(offset + off)));
+      const sv = sigmoid4(y);
+      store<f32>(s + p + off, f32x4.extract_lane(sv, 0));
+      store<f32>(out + p + off, f32x4.extract_lane(f32x4.mul(y, sv), 0));
+    }
+    p += row;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function bnY4(x: v128, mean: v128, a: v128, offset: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.sub(x, mean), a), offset);
+}
+
+// The gradient reaching y through swish, dy * s * (1 + y * (1 - s)) (swishGrad's arithmetic).
+// @ts-ignore: decorator
+@inline function swishGrad4(dy: v128, y: v128, s: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.mul(f32x4.mul(dy, s), f32x4.add(one, f32x4.mul(y, f32x4.sub(one, s))));
+}
+
+// Per-channel sums for the gradient of batchNormSwishApply: with g the gradient reaching y (y
+// recomputed from x), sumG[i] = sum of g, sumGXmu[i] = sum of g * (x - mean), rows in blocks of 64
+// through `scratch` (2*c floats), as batchNormGradSums sums dy.
+export function batchNormSwishGradSums(
+  dy: usize, x: usize, mean: usize, a: usize, offset: usize, s: usize, sumG: usize, sumGXmu: usize, scratch: usize, rows: i32, c: i32,
+): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  const s2 = scratch + row;
+  memory.fill(sumG, 0, row);
+  memory.fill(sumGXmu, 0, row);
+  let p: usize = 0;
+  for (let r0 = 0; r0 < rows; r0 += 64) {
+    const r1 = min(r0 + 64, rows);
+    memory.fill(scratch, 0, row << 1);
+    for (let r = r0; r < r1; r++) {
+      let i = 0;
+      for (; i < c4; i += 4) {
+        const off = <usize>i << 2;
+        const mv = v128.load(mean + off);
+        const xv = v128.load(x + p + off);
+        const gv = swishGrad4(v128.load(dy + p + off), bnY4(xv, mv, v128.load(a + off), v128.load(offset + off)), v128.load(s + p + off));
+        v128.store(scratch + off, f32x4.add(v128.load(scratch + off), gv));
+        v128.store(s2 + off, f32x4.add(v128.load(s2 + off), f32x4.mul(gv, f32x4.sub(xv, mv))));
+      }
+      for (; i < c; i++) {
+        const off = <usize>i << 2;
+        const mv = f32x4.splat(load<f32>(mean + off));
+        const xv = f32x4.splat(load<f32>(x + p + off));
+        const y = bnY4(xv, mv, f32x4.splat(load<f32>(a + off)), f32x4.splat(load<f32>(offset + off)));
+        const gv = f32x4.extract_lane(swishGrad4(f32x4.splat(load<f32>(dy + p + off)), y, f32x4.splat(load<f32>(s + p + off))), 0);
+        store<f32>(scratch + off, load<f32>(scratch + off) + gv);
+        store<f32>(s2 + off, load<f32>(s2 + off) + gv * (f32x4.extract_lane(xv, 0) - f32x4.extract_lane(mv, 0)));
+      }
+      p += row;
+    }
+    addInto(sumG, scratch, c);
+    addInto(sumGXmu, s2, c);
+  }
+}
+
+// dx = g * ga[i] + (x - mean[i]) * gb[i] + gk[i] per channel i, with g the gradient reaching y as in
+// batchNormSwishGradSums (the batchnorm input gradient, coefficients computed by the caller).
+export function batchNormSwishGradApply(
+  dy: usize, x: usize, mean: usize, a: usize, offset: usize, s: usize, ga: usize, gb: usize, gk: usize, dx: usize, rows: i32, c: i32,
+): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  let p: usize = 0;
+  for (let r = 0; r < rows; r++) {
+    let i = 0;
+    for (; i < c4; i += 4) {
+      const off = <usize>i << 2;
+      const mv = v128.load(mean + off);
+      const xv = v128.load(x + p + off);
+      const gv = swishGrad4(v128.load(dy + p + off), bnY4(xv, mv, v128.load(a + off), v128.load(offset + off)), v128.load(s + p + off));
+      const d = f32x4.sub(xv, mv);
+      v128.store(dx + p + off, f32x4.add(f32x4.add(f32x4.mul(gv, v128.load(ga + off)), f32x4.mul(d, v128.load(gb + off))), v128.load(gk + off)));
+    }
+    for (; i < c; i++) {
+      const off = <usize>i << 2;
+      const mv = f32x4.splat(load<f32>(mean + off));
+      const xv = f32x4.splat(load<f32>(x + p + off));
+      const y = bnY4(xv, mv, f32x4.splat(load<f32>(a + off)), f32x4.splat(load<f32>(offset + off)));
+      const gv = swishGrad4(f32x4.splat(load<f32>(dy + p + off)), y, f32x4.splat(load<f32>(s + p + off)));
+      const d = f32x4.sub(xv, mv);
+      const v = f32x4.add(f32x4.add(f32x4.mul(gv, f32x4.splat(load<f32>(ga + off))), f32x4.mul(d, f32x4.splat(load<f32>(gb + off)))), f32x4.splat(load<f32>(gk + off)));
+      store<f32>(dx + p + off, f32x4.extract_lane(v, 0));
+    }
+    p += row;
+  }
+}
+
 // Swish gradient from the saved sigmoid s = sigmoid(x): dx = dy * s * (1 + x * (1 - s)).
 export function swishGrad(dy: usize, x: usize, s: usize, dx: usize, n: i32): void {
   const one = f32x4.splat(1);

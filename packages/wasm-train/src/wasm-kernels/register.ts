@@ -8,7 +8,7 @@ import {
 } from '@tensorflow/tfjs-core';
 import { makeBatchNormConfig } from './batch-norm.js';
 import { makeBatchNormGradConfig } from './batch-norm-grad.js';
-import { batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.js';
+import { batchNormSwishTrainConfig, batchNormSwishTrainGradConfig, batchNormTrainConfig, batchNormTrainGradConfig } from './batch-norm-train.js';
 import { BROADCAST_OPS, makeBroadcastConfig } from './binary.js';
 import { makeCastConfig } from './cast.js';
 import { conv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -49,6 +49,8 @@ function trainingKernels(): KernelConfig[] {
     swishKernelConfig,
     batchNormTrainConfig,
     batchNormTrainGradConfig,
+    batchNormSwishTrainConfig,
+    batchNormSwishTrainGradConfig,
   ];
 }
 

@@ -20,6 +20,13 @@ export interface SimdKernels {
   sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
   swishGrad(dy: number, x: number, s: number, dx: number, n: number): void;
   swishForward(x: number, y: number, s: number, n: number): void;
+  batchNormSwishApply(x: number, mean: number, a: number, offset: number, out: number, s: number, rows: number, c: number): void;
+  batchNormSwishGradSums(
+    dy: number, x: number, mean: number, a: number, offset: number, s: number, sumG: number, sumGXmu: number, scratch: number, rows: number, c: number,
+  ): void;
+  batchNormSwishGradApply(
+    dy: number, x: number, mean: number, a: number, offset: number, s: number, ga: number, gb: number, gk: number, dx: number, rows: number, c: number,
+  ): void;
   sumSquaredDeviation(x: number, mean: number, out: number, scratch: number, rows: number, c: number): void;
   batchNormGradSums(dy: number, x: number, mean: number, sumDy: number, sumDyXmu: number, scratch: number, rows: number, c: number): void;
   batchNormGradApply(dy: number, x: number, mean: number, a: number, b: number, k: number, dx: number, rows: number, c: number): void;
@@ -55,6 +62,9 @@ export const SIMD_KERNEL_ARITY = {
   sigmoidGrad: 4,
   swishGrad: 5,
   swishForward: 4,
+  batchNormSwishApply: 8,
+  batchNormSwishGradSums: 11,
+  batchNormSwishGradApply: 12,
   sumSquaredDeviation: 6,
   batchNormGradSums: 8,
   batchNormGradApply: 9,

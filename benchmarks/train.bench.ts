@@ -12,7 +12,7 @@
  * --torch-threads: the PyTorch thread counts to run (default 1 and the machine's core count: per core, as a search
  *   runs one trial process per core, and all cores). Each (threads, layout) runs in its own process.
  *
- * Images/s of training steps (trainOnBatch, Adam, categorical cross-entropy) and of forward passes of the effscale
+ * Images/s of training steps (the trainer's: trainingForward, Adam, categorical cross-entropy) and of forward passes of the effscale
  * model, median over several steps after warm-up on fresh inputs, per tfjs backend and per configuration; and the
  * same for the PyTorch twin (benchmarks/torch_effnet.py) built from the same resolved architecture, when
  * /usr/bin/python3 has torch. Every (backend, config) runs in its own process: the wasm heap never shrinks, and an
@@ -300,10 +300,24 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
   if (typeof info === 'string') return { ...base, status: 'unavailable', message: info };
   const tf = await importFromCore<TF>('@tensorflow/tfjs-core');
   const { buildModel } = await import('@effscale/core/model');
-  const { FusedAdamOptimizer } = await import('@effscale/wasm-train');
+  const { FusedAdamOptimizer, trainingForward } = await import('@effscale/wasm-train');
 
   const model = buildModel(architectureOf(c), { seed: job.seed });
-  model.compile({ optimizer: new FusedAdamOptimizer(1e-3), loss: 'categoricalCrossentropy' });
+  const optimizer = new FusedAdamOptimizer(1e-3);
+  const vars = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs-core').Variable);
+  // The trainer's step (packages/core/src/train/trainer.ts): trainingForward, clipped categorical cross-entropy, Adam.
+  const trainStep = async (x: import('@tensorflow/tfjs-core').Tensor, y: import('@tensorflow/tfjs-core').Tensor): Promise<void> => {
+    const loss = tf.tidy(() => {
+      const { value, grads } = optimizer.computeGradients(() => {
+        const probs = trainingForward(model, x);
+        return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), -1))) as import('@tensorflow/tfjs-core').Scalar;
+      }, vars);
+      optimizer.applyGradients(grads);
+      return value;
+    });
+    await loss.data();
+    loss.dispose();
+  };
   const shape: [number, number, number, number] = [c.batch, c.resolution, c.resolution, CHANNELS];
   const fresh = (): { x: import('@tensorflow/tfjs-core').Tensor; y: import('@tensorflow/tfjs-core').Tensor } =>
     tf.tidy(() => ({
@@ -323,7 +337,7 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
     result.train = await timeSteps(async () => {
       const { x, y } = fresh();
       try {
-        await model.trainOnBatch(x, y);
+        await trainStep(x, y);
       } finally {
         tf.dispose([x, y]);
       }

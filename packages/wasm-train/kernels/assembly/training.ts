@@ -114,32 +114,6 @@ export function depthwiseFilterGrad(
   }
 }
 
-// Depthwise input gradient, depth multiplier 1 (scatter form):
-// dx[b, i*sh + u - pt, j*sw + v - pl, c] += f[u, v, c] * dy[b, i, j, c].
-export function depthwiseInputGrad(
-  dy: usize, f: usize, dx: usize,
-  n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
-): void {
-  const cb = <usize>c << 2;
-  memory.fill(dx, 0, <usize>(n * h * w) * cb);
-  for (let b = 0; b < n; b++) {
-    for (let i = 0; i < oh; i++) {
-      for (let j = 0; j < ow; j++) {
-        const g = dy + <usize>((b * oh + i) * ow + j) * cb;
-        for (let u = 0; u < kh; u++) {
-          const ih = i * sh + u - pt;
-          if (ih < 0 || ih >= h) continue;
-          for (let v = 0; v < kw; v++) {
-            const iw = j * sw + v - pl;
-            if (iw < 0 || iw >= w) continue;
-            fmaInto(dx + <usize>((b * h + ih) * w + iw) * cb, f + <usize>(u * kw + v) * cb, g, c);
-          }
-        }
-      }
-    }
-  }
-}
-
 // [rows, cols] -> [cols, rows] in 32x32 tiles.
 export function transpose2d(src: usize, dst: usize, rows: i32, cols: i32): void {
   const T = 32;
@@ -766,6 +740,74 @@ export function exciteGrad(dy: usize, x: usize, se: usize, dx: usize, dse: usize
         p += row;
       }
       addInto(db, scratch, c);
+    }
+  }
+}
+
+// Depthwise input gradient, depth multiplier 1, any stride, as a gather: each dx pixel (y, x) sums
+// f[u, v, c] * dy[b, i, j, c] over the taps that reach it, u = (y + pt) mod sh + k * sh with
+// i = (y + pt - u) / sh (the same for columns), for 16 channels in four registers, and is written
+// once (the scatter form clears dx and adds into it per tap).
+export function depthwiseInputGradGather(
+  dy: usize, f: usize, dx: usize,
+  n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32, kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32,
+): void {
+  const cb = <usize>c << 2;
+  const c16 = c & ~15;
+  const c4 = c & ~3;
+  let out = dx;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      const u0 = (y + pt) % sh;
+      const i0 = (y + pt) / sh;
+      for (let x = 0; x < w; x++) {
+        const v0 = (x + pl) % sw;
+        const j0 = (x + pl) / sw;
+        let ch = 0;
+        for (; ch < c16; ch += 16) {
+          let a0 = f32x4.splat(0); let a1 = f32x4.splat(0);
+          let a2 = f32x4.splat(0); let a3 = f32x4.splat(0);
+          for (let u = u0, i = i0; u < kh && i >= 0; u += sh, i--) {
+            if (i >= oh) continue;
+            for (let v = v0, j = j0; v < kw && j >= 0; v += sw, j--) {
+              if (j >= ow) continue;
+              const gq = dy + <usize>((b * oh + i) * ow + j) * cb + (<usize>ch << 2);
+              const fq = f + <usize>(u * kw + v) * cb + (<usize>ch << 2);
+              a0 = madd(v128.load(gq), v128.load(fq), a0);
+              a1 = madd(v128.load(gq, 16), v128.load(fq, 16), a1);
+              a2 = madd(v128.load(gq, 32), v128.load(fq, 32), a2);
+              a3 = madd(v128.load(gq, 48), v128.load(fq, 48), a3);
+            }
+          }
+          const o = out + (<usize>ch << 2);
+          v128.store(o, a0); v128.store(o, a1, 16); v128.store(o, a2, 32); v128.store(o, a3, 48);
+        }
+        for (; ch < c4; ch += 4) {
+          let a0 = f32x4.splat(0);
+          const off = <usize>ch << 2;
+          for (let u = u0, i = i0; u < kh && i >= 0; u += sh, i--) {
+            if (i >= oh) continue;
+            for (let v = v0, j = j0; v < kw && j >= 0; v += sw, j--) {
+              if (j >= ow) continue;
+              a0 = madd(v128.load(dy + <usize>((b * oh + i) * ow + j) * cb + off), v128.load(f + <usize>(u * kw + v) * cb + off), a0);
+            }
+          }
+          v128.store(out + off, a0);
+        }
+        for (; ch < c; ch++) {
+          let a: f32 = 0;
+          const off = <usize>ch << 2;
+          for (let u = u0, i = i0; u < kh && i >= 0; u += sh, i--) {
+            if (i >= oh) continue;
+            for (let v = v0, j = j0; v < kw && j >= 0; v += sw, j--) {
+              if (j >= ow) continue;
+              a += load<f32>(dy + <usize>((b * oh + i) * ow + j) * cb + off) * load<f32>(f + <usize>(u * kw + v) * cb + off);
+            }
+          }
+          store<f32>(out + off, a);
+        }
+        out += cb;
+      }
     }
   }
 }

@@ -9,7 +9,7 @@ export type PatchGeometry = [number, number, number, number, number, number, num
 export interface SimdKernels {
   reduceMiddle(src: number, dst: number, scratch: number, outer: number, mid: number, inner: number, scale: number): void;
   depthwiseFilterGrad(x: number, dy: number, df: number, scratch: number, ...g: PatchGeometry): void;
-  depthwiseInputGrad(dy: number, f: number, dx: number, ...g: PatchGeometry): void;
+  depthwiseInputGradGather(dy: number, f: number, dx: number, ...g: PatchGeometry): void;
   transpose2d(src: number, dst: number, rows: number, cols: number): void;
   broadcastBinary(full: number, small: number, out: number, outer: number, mid: number, inner: number, op: number, swap: number): void;
   batchNormApply(x: number, mean: number, a: number, offset: number, y: number, rows: number, c: number): void;
@@ -52,7 +52,7 @@ type Arity<K extends keyof SimdKernels> = Parameters<SimdKernels[K]>['length'];
 export const SIMD_KERNEL_ARITY = {
   reduceMiddle: 7,
   depthwiseFilterGrad: 16,
-  depthwiseInputGrad: 15,
+  depthwiseInputGradGather: 15,
   transpose2d: 4,
   broadcastBinary: 8,
   batchNormApply: 7,

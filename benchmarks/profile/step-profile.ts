@@ -1,5 +1,6 @@
 /**
- * node --conditions=source --import tsx benchmarks/profile/step-profile.ts [--res 32|64|128] [--steps N] [--mode layers|apply|trainer]
+ * node --conditions=source --import tsx benchmarks/profile/step-profile.ts [--res 32|64|128] [--depth D] [--width W] [--steps N]
+ *   [--mode layers|apply|trainer]
  *
  * Where a wasm training step's time goes: self time per kernel (nested kernel calls are charged to the inner one),
  * and the time outside every kernel (tfjs engine, tape, tf.layers, JS). Wraps each kernel registered for wasm.
@@ -9,10 +10,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { resolveArchitecture } from '@effscale/core';
 
-const { values: v } = parseArgs({ options: { res: { type: 'string', default: '64' }, steps: { type: 'string', default: '6' }, mode: { type: 'string', default: 'trainer' } } });
+const { values: v } = parseArgs({ options: { res: { type: 'string', default: '64' }, steps: { type: 'string', default: '6' }, mode: { type: 'string', default: 'trainer' }, depth: { type: 'string', default: '1' }, width: { type: 'string' } } });
 const CONFIGS: Record<string, { width: number; batch: number }> = { '32': { width: 0.5, batch: 32 }, '64': { width: 1, batch: 32 }, '128': { width: 1, batch: 16 } };
 const res = Number(v.res);
-const { width, batch } = CONFIGS[v.res!];
+const { batch } = CONFIGS[v.res!];
+const width = v.width !== undefined ? Number(v.width) : CONFIGS[v.res!].width;
 const coreRequire = createRequire(fileURLToPath(import.meta.resolve('@effscale/core')));
 const tf = (await import(pathToFileURL(coreRequire.resolve('@tensorflow/tfjs-core')).href)) as typeof import('@tensorflow/tfjs-core');
 const { initBackend } = await import('@effscale/core/backend');
@@ -59,7 +61,7 @@ for (const k of tf.getKernelsForBackend('wasm')) {
   });
 }
 
-const arch = resolveArchitecture({ selector: { kind: 'multipliers', depth: 1, width, resolution: res }, classes: 10, inputChannels: 1 });
+const arch = resolveArchitecture({ selector: { kind: 'multipliers', depth: Number(v.depth), width, resolution: res }, classes: 10, inputChannels: 1 });
 const model = buildModel(arch, { seed: 0 });
 const opt = new FusedAdamOptimizer(1e-3);
 const vars = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs-core').Variable);

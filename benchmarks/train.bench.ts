@@ -187,20 +187,19 @@ const median = (xs: number[]): number => {
 };
 
 /**
- * Runs `step` warm-up + measured times. Stops early once the phase (warm-up included) took longer than the budget,
- * keeping at least one sample; if the warm-up already exceeds it, its last step is the sample.
+ * Runs `step` warm-up + measured times; `step` returns the seconds of its timed part (the training step or forward pass,
+ * not the making of its random inputs, for tfjs and PyTorch alike). Stops early once the phase (warm-up included) took
+ * longer than the budget, keeping at least one sample; if the warm-up already exceeds it, its last step is the sample.
  */
 async function timeSteps(
-  step: () => Promise<void>,
+  step: () => Promise<number>,
   o: { steps: number; warmup: number; warmupSeconds: number; budgetSeconds: number; batch: number; label: string },
 ): Promise<Timing> {
   const samples: number[] = [];
   let warmupOnly = false;
   let spent = 0;
   for (let i = 0; i < o.warmup || (o.warmup > 0 && spent < o.warmupSeconds); i++) {
-    const t0 = performance.now();
-    await step();
-    const dt = (performance.now() - t0) / 1000;
+    const dt = await step();
     spent += dt;
     log(`  ${o.label} warm-up ${i + 1} (${o.warmup}+ steps, ${o.warmupSeconds}+ s): ${dt.toFixed(2)} s`);
     if (spent > o.budgetSeconds) {
@@ -210,9 +209,7 @@ async function timeSteps(
     }
   }
   for (let i = 0; !warmupOnly && i < o.steps; i++) {
-    const t0 = performance.now();
-    await step();
-    const dt = (performance.now() - t0) / 1000;
+    const dt = await step();
     samples.push(dt);
     spent += dt;
     log(`  ${o.label} step ${i + 1}/${o.steps}: ${dt.toFixed(3)} s (${(o.batch / dt).toFixed(1)} img/s)`);
@@ -337,7 +334,9 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
     result.train = await timeSteps(async () => {
       const { x, y } = fresh();
       try {
+        const t0 = performance.now();
         await trainStep(x, y);
+        return (performance.now() - t0) / 1000;
       } finally {
         tf.dispose([x, y]);
       }
@@ -352,9 +351,11 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
     result.forward = await timeSteps(async () => {
       const { x, y } = fresh();
       try {
+        const t0 = performance.now();
         const p = model.predict(x) as import('@tensorflow/tfjs-core').Tensor;
         await p.data();
         p.dispose();
+        return (performance.now() - t0) / 1000;
       } finally {
         tf.dispose([x, y]);
       }

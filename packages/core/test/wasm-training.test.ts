@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveArchitecture } from '../src/index.js';
 import { initBackend } from '../src/backend/index.js';
 import { buildModel } from '../src/model/index.js';
+import { FusedAdamOptimizer, trainingForward } from '@effscale/wasm-train';
 
 // Whole-model training on wasm: gradients of a small scaled B0 equal the cpu backend's, and
 // training steps neither leak tensors nor wasm heap buffers.
@@ -27,13 +28,16 @@ function batch(n: number, res: number, seed: number): { x: tf.Tensor4D; y: tf.Te
   return { x: tf.tensor4d(xs, [n, res, res, 1]), y: tf.oneHot(tf.tensor1d(labels, 'int32'), 10) as tf.Tensor2D };
 }
 
-async function gradientsOn(backend: string, model: tfl.LayersModel, xs: Float32Array, ys: Float32Array, shape: number[]) {
+type Forward = (model: tfl.LayersModel, x: tf.Tensor) => tf.Tensor;
+const layersApply: Forward = (model, x) => model.apply(x, { training: true }) as tf.Tensor;
+
+async function gradientsOn(backend: string, model: tfl.LayersModel, xs: Float32Array, ys: Float32Array, shape: number[], forward: Forward) {
   await tf.setBackend(backend);
   return tf.tidy(() => {
     const x = tf.tensor4d(xs, shape as [number, number, number, number]);
     const y = tf.tensor2d(ys, [shape[0], 10]);
     const { grads } = tf.variableGrads(() => {
-      const p = model.apply(x, { training: true }) as tf.Tensor;
+      const p = forward(model, x);
       return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.add(p, 1e-7))), -1))) as tf.Scalar;
     }, model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
     return Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
@@ -45,7 +49,9 @@ beforeAll(async () => {
 });
 
 describe('training a scaled B0 on wasm', () => {
-  it('gives the cpu backend gradients for every weight (training mode)', async () => {
+  // The trainer's forward (trainingForward: fused batchnorm + swish, SE gates, plain convolutions) on wasm against
+  // tf.layers' own model.apply on the pure-JS cpu backend.
+  it('gives the cpu backend gradients for every weight (training mode, the trainer\'s forward)', async () => {
     await tf.setBackend('cpu');
     const model = tinyB0(0.25, 32);
     const { x, y } = batch(8, 32, 5);
@@ -54,9 +60,9 @@ describe('training a scaled B0 on wasm', () => {
     tf.dispose([x, y]);
     // Batchnorm moving statistics change in training mode; snapshot and restore so both passes see the same weights.
     const weights = model.getWeights().map((w) => w.clone());
-    const ref = await gradientsOn('cpu', model, xs, ys, [8, 32, 32, 1]);
+    const ref = await gradientsOn('cpu', model, xs, ys, [8, 32, 32, 1], layersApply);
     model.setWeights(weights);
-    const got = await gradientsOn('wasm', model, xs, ys, [8, 32, 32, 1]);
+    const got = await gradientsOn('wasm', model, xs, ys, [8, 32, 32, 1], trainingForward);
     tf.dispose(weights);
 
     const names = Object.keys(ref);
@@ -107,6 +113,35 @@ describe('training a scaled B0 on wasm', () => {
     const loss = (await model.trainOnBatch(x, y)) as number;
     expect(Number.isFinite(loss)).toBe(true);
     tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it("keeps tensor and wasm buffer counts constant over 50 of the trainer's steps (trainingForward, fused Adam)", async () => {
+    await tf.setBackend('wasm');
+    const model = tinyB0(0.25, 16, 0.5);
+    const optimizer = new FusedAdamOptimizer(1e-3);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { x, y } = batch(2, 16, 11);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const step = async (): Promise<number> => {
+      const loss = tf.tidy(() => {
+        const { value, grads } = optimizer.computeGradients(() => tf.losses.softmaxCrossEntropy(y, trainingForward(model, x)) as tf.Scalar, vars);
+        optimizer.applyGradients(grads);
+        return value;
+      });
+      const v = (await loss.data())[0];
+      loss.dispose();
+      return v;
+    };
+    await step();
+    const tensors = tf.memory().numTensors;
+    const buffers = backend.numDataIds();
+    for (let i = 0; i < 50; i++) await step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+    expect(Number.isFinite(await step())).toBe(true);
+    tf.dispose([x, y]);
+    optimizer.dispose();
     model.dispose();
   });
 });

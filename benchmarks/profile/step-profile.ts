@@ -24,6 +24,7 @@ const { FusedAdamOptimizer, trainingForward } = await import('@effscale/wasm-tra
 
 const self = new Map<string, { ms: number; calls: number }>();
 const stacks = new Map<string, number>();
+let adamMs = 0;
 let stack: number[] = [];
 let inKernels = 0;
 for (const k of tf.getKernelsForBackend('wasm')) {
@@ -77,7 +78,9 @@ const step = async (): Promise<void> => {
         const p = v.mode === 'apply' ? model.apply(x, { training: true }) as import('@tensorflow/tfjs-core').Tensor : trainingForward(model, x);
         return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))), -1))) as import('@tensorflow/tfjs-core').Scalar;
       }, vars);
+      const ta = performance.now();
       opt.applyGradients(grads);
+      adamMs += performance.now() - ta;
       return value;
     });
     await loss.data();
@@ -89,6 +92,7 @@ const warm = performance.now();
 while (performance.now() - warm < 6000) await step();
 self.clear();
 stacks.clear();
+adamMs = 0;
 inKernels = 0;
 stack = [];
 const n = Number(v.steps);
@@ -96,7 +100,7 @@ const t0 = performance.now();
 for (let i = 0; i < n; i++) await step();
 const total = (performance.now() - t0) / n;
 const rows = [...self.entries()].map(([k, e]) => ({ k, ms: e.ms / n, calls: e.calls / n })).sort((a, b) => b.ms - a.ms);
-console.log(`res ${res} width ${width} batch ${batch} mode ${v.mode}: ${total.toFixed(1)} ms/step (${(batch / total * 1000).toFixed(1)} img/s), kernels ${(inKernels / n).toFixed(1)} ms, outside ${(total - inKernels / n).toFixed(1)} ms`);
+console.log(`res ${res} width ${width} batch ${batch} mode ${v.mode}: ${total.toFixed(1)} ms/step (${(batch / total * 1000).toFixed(1)} img/s), kernels ${(inKernels / n).toFixed(1)} ms, outside ${(total - inKernels / n).toFixed(1)} ms (applyGradients ${(adamMs / n).toFixed(1)} ms, its kernels included)`);
 for (const r of rows.slice(0, 30)) console.log(`${r.k.padEnd(36)} ${r.ms.toFixed(1).padStart(8)} ms ${r.calls.toFixed(0).padStart(6)} calls`);
 for (const [site, c] of [...stacks.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`${(c / n).toFixed(0).padStart(5)} ${site}`);
 console.log(`tensors alive: ${tf.memory().numTensors}`);

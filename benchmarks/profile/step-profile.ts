@@ -20,7 +20,7 @@ const tf = (await import(pathToFileURL(coreRequire.resolve('@tensorflow/tfjs-cor
 const { initBackend } = await import('@effscale/core/backend');
 await initBackend('wasm');
 const { buildModel } = await import('@effscale/core/model');
-const { FusedAdamOptimizer, trainingForward } = await import('@effscale/wasm-train');
+const { FusedAdamOptimizer, leanGradientSaves, trainingForward } = await import('@effscale/wasm-train');
 
 const self = new Map<string, { ms: number; calls: number }>();
 const stacks = new Map<string, number>();
@@ -74,10 +74,11 @@ const step = async (): Promise<void> => {
     await model.trainOnBatch(x, y);
   } else {
     const loss = tf.tidy(() => {
-      const { value, grads } = opt.computeGradients(() => {
+      const compute = (f: () => import('@tensorflow/tfjs-core').Scalar) => (v.mode === 'apply' ? opt.computeGradients(f, vars) : leanGradientSaves(() => opt.computeGradients(f, vars)));
+      const { value, grads } = compute(() => {
         const p = v.mode === 'apply' ? model.apply(x, { training: true }) as import('@tensorflow/tfjs-core').Tensor : trainingForward(model, x);
         return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1 - 1e-7))), -1))) as import('@tensorflow/tfjs-core').Scalar;
-      }, vars);
+      });
       const ta = performance.now();
       opt.applyGradients(grads);
       adamMs += performance.now() - ta;

@@ -7,6 +7,7 @@ export {
 export { wasmTrainingKernelsInfo } from './wasm-kernels/info.js';
 export { batchNormSwishTraining, batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';
 export { trainingForward } from './training-forward.js';
+export { leanGradientSaves } from './lean-saves.js';
 export { excite } from './excite.js';
 export { FusedBatchNormalization, fusedBatchNormalization, type FusedBatchNormalizationConfig } from './batch-norm-layer.js';
 export { swish, FusedSwish, fusedSwish } from './swish.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormSwishTraining, batchNormTraining, excite, fusedBatchNormalization, fusedSwish, swish, trainingForward } from '../src/index.js';
+import { batchNormSwishTraining, batchNormTraining, excite, fusedBatchNormalization, fusedSwish, leanGradientSaves, swish, trainingForward } from '../src/index.js';
 import { initWasm } from './fixtures/backend.js';
 import { maxRelError, uniformStream } from './fixtures/numeric.js';
 
@@ -186,5 +186,42 @@ describe('excite', () => {
 
   it('refuses shapes that are not a squeeze-and-excitation gate, naming both', () => {
     expect(() => excite(tf.zeros([1, 2, 2, 4]), tf.zeros([1, 2, 1, 4]))).toThrow(/excite: x \[1,2,2,4\] and se \[1,2,1,4\]/);
+  });
+});
+
+describe('leanGradientSaves', () => {
+  beforeAll(initWasm);
+
+  it.each(['wasm', 'cpu'])('gives the same gradients bit for bit on %s, leaves no tensor behind and restores the engine', async (backend) => {
+    await tf.setBackend(backend);
+    const xData = random(3 * 9 * 9 * 2, -2, 2);
+    const yData = new Float32Array(15);
+    [0, 2, 4].forEach((c, i) => (yData[i * 5 + c] = 1));
+    const plain = smallNet(3);
+    const lean = smallNet(3);
+    const ref = step(plain, (x) => trainingForward(plain, x), xData, yData);
+    const engine = tf.engine() as unknown as Record<string, unknown>;
+    const before = tf.memory().numTensors;
+    let identities = 0;
+    const info = await tf.profile(() => {
+      const got = leanGradientSaves(() => step(lean, (x) => trainingForward(lean, x), xData, yData));
+      expect(got.probs).toEqual(ref.probs);
+      got.grads.forEach((g, i) => expect(g, lean.trainableWeights[i].name).toEqual(ref.grads[i]));
+      got.moving.forEach((m, i) => expect(m).toEqual(ref.moving[i]));
+      return tf.scalar(0);
+    });
+    identities = info.kernels.filter((k) => k.name === 'Identity').length;
+    (info.result as tf.Tensor).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Object.prototype.hasOwnProperty.call(engine, 'saveTensorsForBackwardMode')).toBe(false);
+    // On wasm the saved tensors are shared, not cloned: far fewer Identity kernels than the plain step runs.
+    const plainInfo = await tf.profile(() => {
+      step(plain, (x) => trainingForward(plain, x), xData, yData);
+      return tf.scalar(0);
+    });
+    const plainIdentities = plainInfo.kernels.filter((k) => k.name === 'Identity').length;
+    (plainInfo.result as tf.Tensor).dispose();
+    if (backend === 'wasm') expect(identities).toBeLessThan(plainIdentities / 2);
+    else expect(identities).toBe(plainIdentities);
   });
 });

@@ -18,7 +18,7 @@ import { learningRateAt } from './recipes.js';
 import { acquireRunLock } from './run-lock.js';
 import { checkRunDir, preparePlan, resolveSettings, type Plan } from './run-plan.js';
 import type { TrainOptions, TrainResult, TrainStatus } from './types.js';
-import { trainingForward } from '@effscale/wasm-train';
+import { leanGradientSaves, trainingForward } from '@effscale/wasm-train';
 
 export type { RunRecord, SplitName, TrainEvent, TrainOptions, TrainResult, TrainStatus } from './types.js';
 
@@ -134,11 +134,11 @@ function trainStep(plan: Plan, s: Session, b: Batch, lr: number): tf.Scalar {
     const hot = tf.oneHot(tf.tensor1d(b.y, 'int32'), arch.classes);
     const y = smoothing > 0 ? tf.add(tf.mul(hot, 1 - smoothing), smoothing / arch.classes) : hot;
     let probsSum: tf.Tensor | undefined;
-    const { value, grads } = s.optimizer.computeGradients(() => {
+    const { value, grads } = leanGradientSaves(() => s.optimizer.computeGradients(() => {
       const probs = trainingForward(s.model, x);
       probsSum = tf.keep(tf.sum(probs)); // off the loss's path: no gradient, survives the gradient scope
       return crossEntropy(y, probs);
-    }, s.vars);
+    }, s.vars));
     if (s.weightDecay) for (const v of s.vars) if (s.decayed.has(v.id)) grads[v.name] = tf.add(grads[v.name], tf.mul(v, s.weightDecay));
     s.optimizer.applyGradients(grads);
     const reported = tf.add(value, tf.mul(probsSum!, 0)) as tf.Scalar;

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGradient, type NamedAttrMap, type Tensor } from '@tensorflow/tfjs-core';
-import { asWasmBackend } from './wasm-kernels/heap.js';
+import { asWasmBackend, wasmKernelRuns } from './wasm-kernels/heap.js';
 import { BATCH_NORM_SWISH_TRAIN, BATCH_NORM_SWISH_TRAIN_GRAD, BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './wasm-kernels/batch-norm-train.js';
 import { swish } from './swish.js';
-import { simdKernels } from './wasm-kernels/simd.js';
 
 export interface BatchNormTrainingResult {
   /** (x - mean) * gamma / sqrt(variance + epsilon) + beta. */
@@ -16,35 +15,33 @@ export interface BatchNormTrainingResult {
 
 let gradientRegistered = false;
 
+/**
+ * The fused gradient kernel `grad` for dys [dy, dmean, dvar] (absent ones: a zero dy, no statistics' terms) and the
+ * saved tensors it reads: dx, dgamma, dbeta.
+ */
+function trainGradient(grad: string, dys: Tensor | Tensor[], saved: Record<string, Tensor>, attrs: NamedAttrMap) {
+  const [dy, dmean, dvar] = dys as (Tensor | null | undefined)[];
+  const inputs: Record<string, Tensor> = { dy: dy ?? tf.zerosLike(saved.x), ...saved };
+  if (dmean != null) inputs.dmean = dmean;
+  if (dvar != null) inputs.dvar = dvar;
+  const [dx, dgamma, dbeta] = tf.engine().runKernel(grad, inputs, attrs) as Tensor[];
+  return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
+}
+
 function registerTrainGradient(): void {
   if (gradientRegistered) return;
   registerGradient({
     kernelName: BATCH_NORM_SWISH_TRAIN,
     inputsToSave: ['x', 'gamma', 'beta', 's'],
     outputsToSave: [false, true, true],
-    gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-      const [dy, dmean, dvar] = dys as (Tensor | null | undefined)[];
-      const [x, gamma, beta, s, mean, variance] = saved;
-      const inputs: Record<string, Tensor> = { dy: dy ?? tf.zerosLike(x), x, mean, variance, gamma, beta, s };
-      if (dmean != null) inputs.dmean = dmean;
-      if (dvar != null) inputs.dvar = dvar;
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_SWISH_TRAIN_GRAD, inputs, attrs) as Tensor[];
-      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-    },
+    gradFunc: (dys, [x, gamma, beta, s, mean, variance], attrs) =>
+      trainGradient(BATCH_NORM_SWISH_TRAIN_GRAD, dys, { x, mean, variance, gamma, beta, s }, attrs),
   });
   registerGradient({
     kernelName: BATCH_NORM_TRAIN,
     inputsToSave: ['x', 'gamma'],
     outputsToSave: [false, true, true],
-    gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
-      const [dy, dmean, dvar] = dys as (Tensor | null | undefined)[];
-      const [x, gamma, mean, variance] = saved;
-      const inputs: Record<string, Tensor> = { dy: dy ?? tf.zerosLike(x), x, mean, variance, gamma };
-      if (dmean != null) inputs.dmean = dmean;
-      if (dvar != null) inputs.dvar = dvar;
-      const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, inputs, attrs) as Tensor[];
-      return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
-    },
+    gradFunc: (dys, [x, gamma, mean, variance], attrs) => trainGradient(BATCH_NORM_TRAIN_GRAD, dys, { x, mean, variance, gamma }, attrs),
   });
   gradientRegistered = true;
 }
@@ -93,6 +90,5 @@ function fusedOn(x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, op: st
     if (t.rank !== 1 || t.shape[0] !== c) throw new Error(`${op}: ${name} of shape [${t.shape}] (allowed: [${c}], one per channel)`);
   }
   if (!(epsilon > 0)) throw new Error(`${op}: epsilon ${epsilon} (allowed: > 0)`);
-  return tf.getBackend() === 'wasm' && x.dtype === 'float32' && simdKernels(asWasmBackend(tf.backend())) !== undefined &&
-    tf.getKernel(kernel, 'wasm') !== undefined;
+  return wasmKernelRuns(kernel, x);
 }

@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { EXCITE_GRAD } from './wasm-kernels/excite-grad.js';
-import { asWasmBackend } from './wasm-kernels/heap.js';
-import { simdKernels } from './wasm-kernels/simd.js';
-
-function fusedGradAvailable(t: tf.Tensor): boolean {
-  return tf.getBackend() === 'wasm' && t.dtype === 'float32' && tf.getKernel(EXCITE_GRAD, 'wasm') !== undefined &&
-    simdKernels(asWasmBackend(tf.backend())) !== undefined;
-}
+import { wasmKernelRuns } from './wasm-kernels/heap.js';
 
 const exciteOp = tf.customGrad(((x: tf.Tensor, se: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, se]);
@@ -14,7 +8,7 @@ const exciteOp = tf.customGrad(((x: tf.Tensor, se: tf.Tensor, save: tf.GradSaveF
     value: tf.mul(x, se),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ses] = saved;
-      if (fusedGradAvailable(dy)) return tf.engine().runKernel(EXCITE_GRAD, { dy, x: xs, se: ses }) as unknown as tf.Tensor[];
+      if (wasmKernelRuns(EXCITE_GRAD, dy)) return tf.engine().runKernel(EXCITE_GRAD, { dy, x: xs, se: ses }) as unknown as tf.Tensor[];
       return [tf.mul(dy, ses), tf.sum(tf.mul(dy, xs), [1, 2], true)];
     },
   };

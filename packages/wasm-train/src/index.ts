@@ -2,7 +2,7 @@
 // replacements for some of its stock kernels, and fused batchnorm / swish layers and Adam. Depends on tfjs only.
 export { registerWasmTrainingKernels } from './wasm-kernels/register.js';
 export {
-  setSimdKernelsEnabled, setSimdVariant, SIMD_KERNEL_ARITY, type SimdKernels, type SimdKernelsInfo, type SimdVariantRequest,
+  setSimdKernelsEnabled, setSimdVariant, SIMD_KERNEL_ARITY, SIMD_VARIANT_REQUESTS, type SimdKernels, type SimdKernelsInfo, type SimdVariantRequest,
 } from './wasm-kernels/simd.js';
 export { wasmTrainingKernelsInfo } from './wasm-kernels/info.js';
 export { batchNormSwishTraining, batchNormTraining, type BatchNormTrainingResult } from './batch-norm-training.js';

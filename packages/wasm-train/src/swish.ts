@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { asWasmBackend } from './wasm-kernels/heap.js';
-import { simdKernels } from './wasm-kernels/simd.js';
+import { wasmKernelRuns } from './wasm-kernels/heap.js';
 import { SWISH, SWISH_GRAD } from './wasm-kernels/swish-grad.js';
-
-function fusedAvailable(t: tf.Tensor, kernel: string): boolean {
-  return tf.getBackend() === 'wasm' && t.dtype === 'float32' && tf.getKernel(kernel, 'wasm') !== undefined &&
-    simdKernels(asWasmBackend(tf.backend())) !== undefined;
-}
 
 const swishOp = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   let value: tf.Tensor;
   let s: tf.Tensor;
-  if (fusedAvailable(x, SWISH)) {
+  if (wasmKernelRuns(SWISH, x)) {
     [value, s] = tf.engine().runKernel(SWISH, { x }) as unknown as [tf.Tensor, tf.Tensor];
   } else {
     s = tf.sigmoid(x);
@@ -23,7 +17,7 @@ const swishOp = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [xs, ss] = saved;
-      if (fusedAvailable(dy, SWISH_GRAD)) return tf.engine().runKernel(SWISH_GRAD, { dy, x: xs, s: ss }) as tf.Tensor;
+      if (wasmKernelRuns(SWISH_GRAD, dy)) return tf.engine().runKernel(SWISH_GRAD, { dy, x: xs, s: ss }) as tf.Tensor;
       return tf.mul(tf.mul(dy, ss), tf.add(1, tf.mul(xs, tf.sub(1, ss))));
     },
   };

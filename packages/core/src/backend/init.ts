@@ -8,7 +8,7 @@ import { defaultModuleLoader, explainLoadFailure, type ModuleLoader } from './lo
 import { restoreTfjsWarnings, silenceCpuBanner, silenceTfjsNoise } from './quiet.js';
 import { parseBackendRequest, type BackendRequest } from './request.js';
 import { adapterLabel, type WebgpuAdapterInfo } from './webgpu/dawn.js';
-import { registerWasmTrainingKernels, setSimdVariant, wasmTrainingKernelsInfo, type SimdVariantRequest } from '@effscale/wasm-train';
+import { registerWasmTrainingKernels, setSimdVariant, SIMD_VARIANT_REQUESTS, wasmTrainingKernelsInfo, type SimdVariantRequest } from '@effscale/wasm-train';
 
 export interface BackendInfo {
   /** What actually runs. */
@@ -28,8 +28,6 @@ export interface BackendInfo {
    */
   kernels?: string;
 }
-
-const WASM_KERNEL_BUILDS: readonly SimdVariantRequest[] = ['auto', 'relaxed-simd', 'simd'];
 
 export interface InitBackendOptions {
   /** Log each failed candidate and the final choice. */
@@ -198,8 +196,8 @@ function hasGpuDeviceNodes(): boolean {
 
 async function tryWasm(): Promise<Chosen> {
   const build = (process.env.EFFSCALE_WASM_KERNELS ?? 'auto') as SimdVariantRequest;
-  if (!WASM_KERNEL_BUILDS.includes(build)) {
-    throw new BackendError(`EFFSCALE_WASM_KERNELS '${build}' is not a kernel build (allowed: ${WASM_KERNEL_BUILDS.join(', ')})`);
+  if (!SIMD_VARIANT_REQUESTS.includes(build)) {
+    throw new BackendError(`EFFSCALE_WASM_KERNELS '${build}' is not a kernel build (allowed: ${SIMD_VARIANT_REQUESTS.join(', ')})`);
   }
   setSimdVariant(build);
   // Before the backend initializes, so the engine sees the training kernels from the start.

@@ -1,4 +1,5 @@
-import { getKernel, type DataType, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend as currentBackend, getBackend, getKernel, type DataType, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import { simdKernels } from './simd.js';
 
 /** The parts of tfjs-backend-wasm's BackendWasm (4.22) that the custom kernels use. */
 export interface WasmBackend {
@@ -15,6 +16,15 @@ export interface WasmBackend {
 
 export function asWasmBackend(backend: unknown): WasmBackend {
   return backend as WasmBackend;
+}
+
+/**
+ * Whether the wasm-only kernel `kernel` runs these tensors now: the wasm backend is current, every tensor is float32,
+ * the kernel is registered and the SIMD module is attached. Ops take their tfjs composition otherwise.
+ */
+export function wasmKernelRuns(kernel: string, ...tensors: { dtype: DataType }[]): boolean {
+  return getBackend() === 'wasm' && tensors.every((t) => t.dtype === 'float32') && getKernel(kernel, 'wasm') !== undefined &&
+    simdKernels(asWasmBackend(currentBackend())) !== undefined;
 }
 
 /** Byte offset of a tensor in the wasm heap. */

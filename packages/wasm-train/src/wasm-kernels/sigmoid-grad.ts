@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Sigmoid, type GradConfig, type KernelConfig, type KernelFunc, type Tensor, type TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, bytePtr, sizeOf } from './heap.js';
+import { asWasmBackend, bytePtr, sizeOf, wasmKernelRuns } from './heap.js';
 import { simdKernels } from './simd.js';
 
 /** A wasm-only kernel: dx = dy * y * (1 - y) in one pass instead of three kernels. */
@@ -31,9 +31,7 @@ export function makeSigmoidGradConfig(stock: GradConfig | undefined): GradConfig
     gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
       const g = dy as Tensor;
       const [y] = saved;
-      const fused = tf.getBackend() === 'wasm' && g.dtype === 'float32' && y.dtype === 'float32' &&
-        simdKernels(asWasmBackend(tf.backend())) !== undefined;
-      if (fused) return { x: () => tf.engine().runKernel(SIGMOID_GRAD, { dy: g, y }) as Tensor };
+      if (wasmKernelRuns(SIGMOID_GRAD, g, y)) return { x: () => tf.engine().runKernel(SIGMOID_GRAD, { dy: g, y }) as Tensor };
       if (stock !== undefined) return stock.gradFunc(dy, saved, attrs);
       return { x: () => tf.mul(g, tf.mul(y, tf.sub(tf.scalar(1), y))) };
     },

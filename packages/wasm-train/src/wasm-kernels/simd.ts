@@ -81,7 +81,8 @@ export const SIMD_KERNEL_ARITY = {
  * fused multiply-add on x86 CPUs with FMA: 1x1 convolutions ~25% faster on an Intel Xeon), 'simd' with a multiply and
  * an add (the same bits on every CPU). 'auto' (the default) takes relaxed-simd where the runtime compiles it.
  */
-export type SimdVariantRequest = 'auto' | 'relaxed-simd' | 'simd';
+export const SIMD_VARIANT_REQUESTS = ['auto', 'relaxed-simd', 'simd'] as const;
+export type SimdVariantRequest = (typeof SIMD_VARIANT_REQUESTS)[number];
 
 /** What runs, for run records: relaxed results differ from plain ones in the last bits (one rounding, not two). */
 export interface SimdKernelsInfo {

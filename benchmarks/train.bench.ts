@@ -297,21 +297,19 @@ async function runWorker(job: WorkerJob, save: (partial: TfjsResult) => void): P
   if (typeof info === 'string') return { ...base, status: 'unavailable', message: info };
   const tf = await importFromCore<TF>('@tensorflow/tfjs-core');
   const { buildModel } = await import('@effscale/core/model');
-  const { FusedAdamOptimizer, leanGradientSaves, trainingForward } = await import('@effscale/wasm-train');
+  const { FusedAdamOptimizer } = await import('@effscale/wasm-train');
+  const { stepGradients } = await import('@effscale/core/train');
 
   const model = buildModel(architectureOf(c), { seed: job.seed });
   const optimizer = new FusedAdamOptimizer(1e-3);
   const vars = model.trainableWeights.map((w) => w.read() as import('@tensorflow/tfjs-core').Variable);
-  // The trainer's step (packages/core/src/train/trainer.ts): trainingForward, clipped categorical cross-entropy, Adam,
-  // gradient-saved tensors shared instead of cloned.
+  // The trainer's step (packages/core/src/train): stepGradients, then the fused Adam update.
   const trainStep = async (x: import('@tensorflow/tfjs-core').Tensor, y: import('@tensorflow/tfjs-core').Tensor): Promise<void> => {
     const loss = tf.tidy(() => {
-      const { value, grads } = leanGradientSaves(() => optimizer.computeGradients(() => {
-        const probs = trainingForward(model, x);
-        return tf.neg(tf.mean(tf.sum(tf.mul(y, tf.log(tf.clipByValue(probs, 1e-7, 1 - 1e-7))), -1))) as import('@tensorflow/tfjs-core').Scalar;
-      }, vars));
+      const { loss, grads, probsSum } = stepGradients(model, optimizer, vars, x, y);
+      probsSum.dispose();
       optimizer.applyGradients(grads);
-      return value;
+      return loss;
     });
     await loss.data();
     loss.dispose();

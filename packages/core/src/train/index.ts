@@ -1,3 +1,4 @@
+export { stepGradients, type StepGradients } from './step.js';
 export { train, type TrainOptions, type TrainEvent, type TrainResult, type TrainStatus, type RunRecord, type SplitName } from './trainer.js';
 export { DEFAULT_DIVERGENCE, checkDivergence, type DivergenceRule, type Divergence } from './divergence.js';
 export { acquireRunLock, runLockHeld, LOCK_FILE, RunLockedError, type LockOwner } from './run-lock.js';

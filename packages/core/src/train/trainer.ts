@@ -16,9 +16,9 @@ import { MetricsLog, type EvalRow } from './metrics.js';
 import { makeOptimizer, setLearningRate } from './optimizer.js';
 import { learningRateAt } from './recipes.js';
 import { acquireRunLock } from './run-lock.js';
+import { stepGradients } from './step.js';
 import { checkRunDir, preparePlan, resolveSettings, type Plan } from './run-plan.js';
 import type { TrainOptions, TrainResult, TrainStatus } from './types.js';
-import { leanGradientSaves, trainingForward } from '@effscale/wasm-train';
 
 export type { RunRecord, SplitName, TrainEvent, TrainOptions, TrainResult, TrainStatus } from './types.js';
 
@@ -63,7 +63,6 @@ interface Session {
   resumedFrom: TrainState | null;
 }
 
-const EPS = 1e-7;
 const DECAYED = /\/(kernel|depthwise_kernel)$/;
 
 // ---- Resume or initialise -------------------------------------------------------------------------------------------
@@ -117,10 +116,6 @@ async function withSeededMasks<T>(rng: Rng, fn: () => Promise<T>): Promise<T> {
 
 // ---- The step loop --------------------------------------------------------------------------------------------------
 
-function crossEntropy(labels: tf.Tensor, probs: tf.Tensor): tf.Scalar {
-  return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(tf.clipByValue(probs, EPS, 1 - EPS))), -1))) as tf.Scalar;
-}
-
 /**
  * One optimizer step on one batch. Returns the loss to report: the clipped cross-entropy plus 0 x the sum of the
  * output probabilities, because clipping maps NaN to the bound (wasm), so only this sum shows a blown-up network.
@@ -133,16 +128,11 @@ function trainStep(plan: Plan, s: Session, b: Batch, lr: number): tf.Scalar {
     const x = tf.tensor4d(b.x, [b.size, arch.resolution, arch.resolution, channels]);
     const hot = tf.oneHot(tf.tensor1d(b.y, 'int32'), arch.classes);
     const y = smoothing > 0 ? tf.add(tf.mul(hot, 1 - smoothing), smoothing / arch.classes) : hot;
-    let probsSum: tf.Tensor | undefined;
-    const { value, grads } = leanGradientSaves(() => s.optimizer.computeGradients(() => {
-      const probs = trainingForward(s.model, x);
-      probsSum = tf.keep(tf.sum(probs)); // off the loss's path: no gradient, survives the gradient scope
-      return crossEntropy(y, probs);
-    }, s.vars));
+    const { loss, grads, probsSum } = stepGradients(s.model, s.optimizer, s.vars, x, y);
     if (s.weightDecay) for (const v of s.vars) if (s.decayed.has(v.id)) grads[v.name] = tf.add(grads[v.name], tf.mul(v, s.weightDecay));
     s.optimizer.applyGradients(grads);
-    const reported = tf.add(value, tf.mul(probsSum!, 0)) as tf.Scalar;
-    probsSum!.dispose();
+    const reported = tf.add(loss, tf.mul(probsSum, 0)) as tf.Scalar;
+    probsSum.dispose();
     return reported;
   });
 }
